@@ -1,0 +1,111 @@
+#define _GNU_SOURCE
+#include "cswiftman.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+             const char *dir, int in_fd, int out_fd, int err_fd, int new_session) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int rc = posix_spawn_file_actions_init(&fa);
+    if (rc) return rc;
+    rc = posix_spawnattr_init(&attr);
+    if (rc) { posix_spawn_file_actions_destroy(&fa); return rc; }
+
+    // dup2 onto 0/1/2 clears FD_CLOEXEC on the copies; closefrom(3) then drops
+    // everything else, including descriptors swiftman inherited from its caller.
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    if (!rc && dir) rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
+    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    // SETSID and SETPGROUP together fail with EPERM: a new session is a new group.
+    flags |= new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
+    if (!rc) rc = posix_spawnattr_setflags(&attr, flags);
+    if (!rc && !new_session) rc = posix_spawnattr_setpgroup(&attr, 0);
+    if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
+    if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!rc) rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
+
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+int sm_pipe(int fds[2], int nonblock_read) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (nonblock_read) {
+        int fl = fcntl(fds[0], F_GETFL);
+        if (fl == -1 || fcntl(fds[0], F_SETFL, fl | O_NONBLOCK) == -1) {
+            int e = errno;
+            close(fds[0]);
+            close(fds[1]);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sm_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
+
+int sm_signalfd(const sigset_t *mask) { return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC); }
+
+int sm_signalfd_next(int fd) {
+    struct signalfd_siginfo info;
+    for (;;) {
+        ssize_t n = read(fd, &info, sizeof info);
+        if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        if (n >= 0) errno = EIO;
+        return -1;
+    }
+}
+
+int sm_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int sm_wifexited(int status) { return WIFEXITED(status); }
+int sm_wexitstatus(int status) { return WEXITSTATUS(status); }
+int sm_wifsignaled(int status) { return WIFSIGNALED(status); }
+int sm_wtermsig(int status) { return WTERMSIG(status); }
+
+int sm_reopen_stdout_nonblocking(void) {
+    struct stat st;
+    if (fstat(1, &st) != 0) return -1;
+    if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return -1;
+    // Opening /proc/self/fd/1 creates a new open file description for pipes
+    // and character devices, so O_NONBLOCK stays ours.
+    return open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
+int sm_openpty(int *master, int *slave) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (m < 0) return -1;
+    if (grantpt(m) != 0 || unlockpt(m) != 0) { close(m); return -1; }
+    char name[128];
+    if (ptsname_r(m, name, sizeof name) != 0) { close(m); return -1; }
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) { close(m); return -1; }
+    *master = m;
+    *slave = s;
+    return 0;
+}

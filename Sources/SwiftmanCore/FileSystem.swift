@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Minimal file access without Foundation.
+public enum FileSystem {
+    /// Reads a whole file. Throws a Diagnostic naming `path` and the OS reason.
+    public static func read(_ path: String) throws(Diagnostic) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw Diagnostic(path, "cannot read: \(errnoDescription())") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Diagnostic(path, "cannot read: \(errnoDescription())")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The directory part of a path ("." when there is none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// `path` joined to `base` unless it is already absolute.
+    public static func join(_ base: String, _ path: String) -> String {
+        if path.hasPrefix("/") || base.isEmpty || base == "." { return path }
+        return base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+
+    /// The current working directory.
+    public static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buf, buf.count) != nil else { return "." }
+        return String(cString: buf)
+    }
+
+    /// An absolute form of `path` (lexical; symlinks untouched).
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : join(currentDirectory(), path)
+    }
+}
+
+/// strerror(errno) as a Swift string.
+public func errnoDescription(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}
+
+/// `read(2)`, reachable from types that have their own `read` method.
+@inline(__always)
+func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ n: Int) -> Int { read(fd, buffer, n) }

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes waiting to go to stdout. Lines are appended with memcpy into one
+/// contiguous buffer and written in large batches; the event loop stops reading
+/// children while `isFull`, which is how backpressure reaches them.
+public final class OutputQueue {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var head = 0
+    private var tail = 0
+    /// Above this many pending bytes the loop stops reading child pipes.
+    public let highWater: Int
+
+    public init(highWater: Int = 1 << 20) {
+        self.highWater = highWater
+        capacity = 1 << 16
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    public var count: Int { tail - head }
+    public var isEmpty: Bool { head == tail }
+    public var isFull: Bool { count >= highWater }
+
+    /// Makes room for `n` more bytes and returns where they go.
+    @inline(__always)
+    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if tail + n > capacity { makeRoom(n) }
+        return storage + tail
+    }
+
+    @inline(__always)
+    func commit(_ n: Int) { tail += n }
+
+    @inline(__always)
+    public func append(_ bytes: UnsafeRawPointer, _ n: Int) {
+        memcpy(reserve(n), bytes, n)
+        tail += n
+    }
+
+    public func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0.baseAddress!, $0.count) }
+    }
+
+    public func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0.baseAddress!, $0.count) }
+    }
+
+    private func makeRoom(_ n: Int) {
+        if head > 0 {
+            memmove(storage, storage + head, tail - head)
+            tail -= head
+            head = 0
+        }
+        if tail + n > capacity {
+            var newCapacity = capacity * 2
+            while newCapacity < tail + n { newCapacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.update(from: storage, count: tail)
+            storage.deallocate()
+            storage = grown
+            capacity = newCapacity
+        }
+    }
+
+    public enum WriteResult: Equatable { case drained, blocked, closed, failed(Int32) }
+
+    /// Writes as much as `fd` takes without blocking (on a non-blocking fd).
+    public func write(to fd: Int32) -> WriteResult {
+        while head < tail {
+            let n = posixWrite(fd, storage + head, tail - head)
+            if n > 0 {
+                head += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .blocked }
+            if n < 0 && errno == EPIPE { return .closed }
+            return .failed(n < 0 ? errno : EIO)
+        }
+        head = 0
+        tail = 0
+        // Give back memory a burst made us grab.
+        if capacity > 4 * highWater {
+            storage.deallocate()
+            capacity = 1 << 16
+            storage = .allocate(capacity: capacity)
+        }
+        return .drained
+    }
+
+    /// Drops everything pending (stdout is gone).
+    public func discard() {
+        head = 0
+        tail = 0
+    }
+
+    /// The pending bytes, for tests.
+    public var contents: [UInt8] { Array(UnsafeBufferPointer(start: storage + head, count: count)) }
+}
+
+/// `write(2)`, reachable from types that have their own `write` method.
+@inline(__always)
+func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ n: Int) -> Int { write(fd, bytes, n) }

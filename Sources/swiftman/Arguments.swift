@@ -1,0 +1,105 @@
+import SwiftmanCore
+
+/// One command-line option. Every option can also come from the environment
+/// as SWIFTMAN_<LONG_NAME> (`--no-timestamp` → SWIFTMAN_NO_TIMESTAMP); flags win.
+struct Option {
+    let long: String
+    let short: Character?
+    /// nil for a flag (no value).
+    let valueName: String?
+    let help: String
+    var aliases: [String] = []
+
+    var environmentName: String {
+        "SWIFTMAN_" + long.uppercased().map { $0 == "-" ? "_" : $0 }.map(String.init).joined()
+    }
+}
+
+/// A usage error: exit code 2 and a pointer to --help.
+struct UsageError: Error {
+    let message: String
+}
+
+/// Parsed options and positional arguments of one command.
+struct Arguments {
+    private(set) var values: [String: String] = [:]
+    /// Where each value came from, for error messages (`--timeout`, `SWIFTMAN_TIMEOUT`).
+    private(set) var sources: [String: String] = [:]
+    private(set) var positionals: [String] = []
+    private(set) var help = false
+
+    /// Parses `args` against `options`. With `stopAtFirstPositional` everything
+    /// from the first positional on is left untouched (for `run CMD ARGS…`).
+    init(_ args: [String], options: [Option], environment: [String: String],
+         stopAtFirstPositional: Bool = false) throws(UsageError) {
+        var i = 0
+        func find(_ name: String) throws(UsageError) -> Option {
+            let match = options.first { opt in
+                name == "--" + opt.long || opt.aliases.contains(name)
+                    || (opt.short.map { name == "-" + String($0) } ?? false)
+            }
+            if name == "-h" || name == "--help" { return Option(long: "help", short: "h", valueName: nil, help: "") }
+            guard let match else { throw UsageError(message: "unknown option \(name)") }
+            return match
+        }
+        while i < args.count {
+            let arg = args[i]
+            i += 1
+            if arg == "--" {
+                positionals += args[i...]
+                break
+            }
+            guard arg.hasPrefix("-"), arg.count > 1 else {
+                positionals.append(arg)
+                if stopAtFirstPositional {
+                    positionals += args[i...]
+                    break
+                }
+                continue
+            }
+            var name = arg
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                name = String(arg[..<eq])
+                inline = String(arg[arg.index(after: eq)...])
+            } else if !arg.hasPrefix("--") && arg.count > 2 {
+                // -p6000 style
+                name = String(arg.prefix(2))
+                inline = String(arg.dropFirst(2))
+            }
+            let option = try find(name)
+            if option.long == "help" {
+                help = true
+                continue
+            }
+            if option.valueName == nil {
+                if let inline { throw UsageError(message: "\(name) takes no value (got \"\(inline)\")") }
+                values[option.long] = "true"
+            } else if let inline {
+                values[option.long] = inline
+            } else {
+                guard i < args.count else { throw UsageError(message: "\(name) needs a value (\(option.valueName!))") }
+                values[option.long] = args[i]
+                i += 1
+            }
+            sources[option.long] = name
+        }
+        for option in options where values[option.long] == nil {
+            guard let value = environment[option.environmentName] else { continue }
+            if option.valueName == nil {
+                switch value.lowercased() {
+                case "1", "true", "yes", "on": values[option.long] = "true"
+                case "", "0", "false", "no", "off": continue
+                default: throw UsageError(message: "\(option.environmentName): expected true or false, got \"\(value)\"")
+                }
+            } else {
+                values[option.long] = value
+            }
+            sources[option.long] = option.environmentName
+        }
+    }
+
+    subscript(_ long: String) -> String? { values[long] }
+    func flag(_ long: String) -> Bool { values[long] == "true" }
+    func source(_ long: String) -> String { sources[long] ?? "--" + long }
+}

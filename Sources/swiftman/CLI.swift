@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SwiftmanCore
+
+/// Command dispatch: parse arguments, call the core, map errors to exit codes
+/// (2 for usage errors, 1 for bad input files, the formation's code for start).
+enum CLI {
+    static let version = "0.1.0"
+    #if DEBUG
+    static let buildMode = "debug"
+    #else
+    static let buildMode = "release"
+    #endif
+
+    static func main(_ args: [String]) -> Int32 {
+        let environment = inheritedEnvironment()
+        guard let command = args.first else {
+            print(usage)
+            return 0
+        }
+        let rest = Array(args.dropFirst())
+        do {
+            switch command {
+            case "start": return try Start.run(rest, environment: environment)
+            case "check": return try Check.run(rest, environment: environment)
+            case "version", "--version", "-v":
+                print("swiftman \(version) (\(buildMode))")
+                return 0
+            case "help", "--help", "-h":
+                if let topic = rest.first, let text = helpText(topic) {
+                    print(text)
+                } else {
+                    print(usage)
+                }
+                return 0
+            default:
+                throw UsageError(message: "unknown command \"\(command)\"")
+            }
+        } catch let error as UsageError {
+            let hint = ["start", "check"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
+            printError("\(command): \(error.message) (see \(hint))")
+            return 2
+        } catch let error as Diagnostics {
+            for d in error.all { printError(d.description) }
+            return 1
+        } catch let error as Diagnostic {
+            printError(error.description)
+            return 1
+        } catch {
+            printError("\(error)")
+            return 1
+        }
+    }
+
+    static func helpText(_ command: String) -> String? {
+        switch command {
+        case "start": return Start.help
+        case "check": return Check.help
+        default: return nil
+        }
+    }
+
+    static let usage = """
+        swiftman \(version): run a Procfile's processes, foreman-compatible.
+
+        Usage: swiftman COMMAND [OPTIONS]
+
+        Commands:
+          start [TYPE…]   run the formation in the foreground
+          check           validate the Procfile and env files, list types and ports
+          version         print the version and build mode
+          help [COMMAND]  show help
+
+        Every command accepts --help. Options can also be set as SWIFTMAN_<OPTION>
+        environment variables (e.g. SWIFTMAN_TIMEOUT=10); flags win.
+        """
+
+    /// Writes to fd 2 directly (the `stderr` global is not concurrency-safe).
+    static func printError(_ message: String) {
+        var line = "swiftman: " + message + "\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}

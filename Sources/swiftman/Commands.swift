@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SwiftmanCore
+
+/// Options shared by the commands that read a project: where the Procfile,
+/// root and env files are, and which formation and ports to use.
+enum ProjectOptions {
+    static let options: [Option] = [
+        Option(long: "procfile", short: "f", valueName: "PATH", help: "Procfile to read (default: ./Procfile, or ROOT/Procfile)"),
+        Option(long: "root", short: "d", valueName: "DIR", help: "working directory of the processes (default: the Procfile's directory)"),
+        Option(long: "env", short: "e", valueName: "FILES", help: "comma-separated env files (default: ROOT/.env when it exists)"),
+        Option(long: "formation", short: "m", valueName: "SPEC", help: "instances per type: all=1,web=2,worker=0", aliases: ["-c", "--concurrency"]),
+        Option(long: "port", short: "p", valueName: "N", help: "base port (default: PORT from env files, else $PORT, else 5000)"),
+    ]
+
+    /// A loaded project: every problem found is collected, so `check` can
+    /// report them all; `start` refuses to run on any.
+    struct Project {
+        var procfile: Procfile?
+        var root: String
+        var envFiles: [String: String] = [:]
+        var plan: FormationPlan?
+        var problems: [Diagnostic] = []
+    }
+
+    static func load(_ args: Arguments, environment: [String: String]) throws(UsageError) -> Project {
+        let root = args["root"]
+        let procfilePath = args["procfile"] ?? (root.map { FileSystem.join($0, "Procfile") } ?? "Procfile")
+        if let root, !FileSystem.isDirectory(root) {
+            throw UsageError(message: "\(args.source("root")): \"\(root)\" is not a directory")
+        }
+        var project = Project(root: root ?? FileSystem.directory(of: procfilePath))
+
+        do throws(Diagnostics) {
+            project.procfile = try Procfile.load(procfilePath)
+        } catch {
+            project.problems += error.all
+        }
+
+        var envPaths = [FileSystem.join(project.root, ".env")]
+        if let list = args["env"] {
+            envPaths = list.split(separator: ",").map { String($0) }
+            if envPaths.isEmpty { throw UsageError(message: "\(args.source("env")): no file named") }
+        } else if !FileSystem.exists(envPaths[0]) {
+            envPaths = []
+        }
+        do throws(Diagnostics) {
+            project.envFiles = try DotEnv.load(envPaths, environment: environment)
+        } catch {
+            project.problems += error.all
+        }
+
+        let formation: Formation
+        let base: Int
+        do throws(Diagnostic) {
+            formation = try args["formation"].map { text throws(Diagnostic) in
+                try Formation.parse(text, source: args.source("formation"))
+            } ?? Formation()
+            base = try PortPlan.basePort(flag: args["port"], envFiles: project.envFiles, inherited: environment)
+        } catch {
+            throw UsageError(message: error.description)
+        }
+        if let procfile = project.procfile {
+            do throws(Diagnostic) {
+                project.plan = try FormationPlan(procfile: procfile, formation: formation,
+                                                 ports: PortPlan(base: base), selected: args.positionals,
+                                                 source: args.source("formation"))
+            } catch {
+                throw UsageError(message: error.description)
+            }
+        }
+        return project
+    }
+}
+
+enum Start {
+    static let options = ProjectOptions.options + [
+        Option(long: "timeout", short: "t", valueName: "SECONDS", help: "grace time after the stop signal before SIGKILL (default: 5)"),
+        Option(long: "restart", short: nil, valueName: "POLICY", help: "on-failure (default), always or never; per type: web=always,migrate=never"),
+        Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N restarts within the window stops the formation (default: 10; per type: web=3)"),
+        Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "the crash-loop window (default: 60)"),
+        Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
+        Option(long: "color", short: nil, valueName: nil, help: "colour the prefixes even when stdout is not a terminal"),
+        Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)"),
+        Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
+    ]
+
+    static let help = """
+        Usage: swiftman start [OPTIONS] [TYPE…]
+
+        Runs the Procfile's process types in the foreground; with TYPE… only those.
+        Each instance TYPE.N gets PORT (base + 100 × type index + N − 1) and PS=TYPE.N.
+        Ctrl-C (SIGINT), SIGTERM or SIGHUP stops every process group: the stop signal,
+        then SIGKILL after the timeout; a second Ctrl-C kills at once.
+
+        Options:
+        \(Start.optionHelp)
+        """
+
+    static var optionHelp: String { describe(options) }
+
+    static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
+        let args = try Arguments(rawArgs, options: options, environment: environment)
+        if args.help {
+            print(help)
+            return 0
+        }
+        let project = try ProjectOptions.load(args, environment: environment)
+        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+
+        var supervisor = SupervisorConfig()
+        supervisor.timeout = try seconds(args, "timeout", default: 5)
+        supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
+        supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
+        supervisor.stopSignal = try perType(args, "stop-signal", default: SIGTERM, plan: plan) { Signals.parse($0) }
+        supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+
+        var env = environment
+        env.merge(project.envFiles) { _, file in file }
+        let config = RunConfig(plan: plan, root: project.root, environment: env,
+                               supervisor: supervisor, style: style(args, environment: environment))
+        let loop = try EventLoop(config: config)
+        return loop.run()
+    }
+
+    static func style(_ args: Arguments, environment: [String: String]) -> OutputStyle {
+        let color: Bool
+        if args.flag("no-color") {
+            color = false
+        } else if args.flag("color") {
+            color = true
+        } else if environment["NO_COLOR"] != nil {
+            color = false
+        } else if let force = environment["FORCE_COLOR"], !["0", "false", "no"].contains(force.lowercased()) {
+            color = true
+        } else {
+            color = isatty(1) == 1
+        }
+        return OutputStyle(color: color, timestamps: !args.flag("no-timestamp"))
+    }
+
+    static func seconds(_ args: Arguments, _ name: String, default fallback: Double) throws(UsageError) -> Int64 {
+        guard let text = args[name] else { return Int64(fallback * 1e9) }
+        guard let value = Double(text), value >= 0, value <= 86_400 * 365 else {
+            throw UsageError(message: "\(args.source(name)): invalid number of seconds \"\(text)\"")
+        }
+        return Int64(value * 1e9)
+    }
+
+    static func perType<V>(_ args: Arguments, _ name: String, default fallback: V, plan: FormationPlan,
+                           _ parse: (String) -> V?) throws(UsageError) -> PerType<V> {
+        guard let text = args[name] else { return PerType(fallback) }
+        do throws(Diagnostic) {
+            let value = try PerType.parse(text, default: fallback, source: args.source(name), value: parse)
+            for type in value.overrides.keys.sorted() where plan.procfile.index(of: type) == nil {
+                throw Diagnostic(args.source(name), "unknown process type \"\(type)\"")
+            }
+            return value
+        } catch {
+            throw UsageError(message: error.description)
+        }
+    }
+}
+
+enum Check {
+    static let options = ProjectOptions.options
+    static let help = """
+        Usage: swiftman check [OPTIONS]
+
+        Validates the Procfile and env files, reporting every problem with its file
+        and line, then lists each process type with its instances and ports.
+        Exits 1 when anything is wrong.
+
+        Options:
+        \(describe(options))
+        """
+
+    static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
+        let args = try Arguments(rawArgs, options: options, environment: environment)
+        if args.help {
+            print(help)
+            return 0
+        }
+        let project = try ProjectOptions.load(args, environment: environment)
+        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+        let types = plan.procfile.types
+        print("\(plan.procfile.path): valid, \(types.count) process type\(types.count == 1 ? "" : "s")")
+        let width = max(4, types.map { $0.name.count }.max() ?? 0)
+        for (index, type) in types.enumerated() {
+            let count = plan.count(for: type.name)
+            let first = plan.ports.port(typeIndex: index, number: 1)
+            let ports = count > 1 ? "\(first)-\(plan.ports.port(typeIndex: index, number: count))" : "\(first)"
+            let name = type.name + String(repeating: " ", count: width - type.name.count)
+            let runs = count == 0 ? "not started (port \(ports))" : "×\(count)  port\(count > 1 ? "s" : "") \(ports)"
+            print("  \(name)  \(runs)  \(type.command)")
+        }
+        return 0
+    }
+}
+
+/// Option lines for --help.
+func describe(_ options: [Option]) -> String {
+    options.map { opt in
+        var names = opt.short.map { "-\($0), " } ?? "    "
+        names += "--\(opt.long)"
+        if let v = opt.valueName { names += " \(v)" }
+        let pad = String(repeating: " ", count: max(1, 30 - names.count))
+        return "  \(names)\(pad)\(opt.help)  [\(opt.environmentName)]"
+    }.joined(separator: "\n")
+}
