@@ -121,7 +121,15 @@ public final class EventLoop: SupervisorHost {
         supervisor.start(now: now)
         while true {
             flushOutput()
-            if supervisor.isFinished && !reapChildren(now: now) { break }
+            if supervisor.isFinished {
+                guard reapChildren(now: now) else { break }
+                // Every instance is gone but children remain: orphans that were
+                // re-parented to us while their parents died. They get the signal
+                // too (once per signal; SIGKILL after the grace timeout).
+                if case .stopping(_, let killed) = supervisor.phase {
+                    signalOrphans(killed ? SIGKILL : config.supervisor.stopSignal.fallback)
+                }
+            }
             let timeout = pollTimeout(now: now)
             let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeout)
             now = monotonicNow()
@@ -283,10 +291,6 @@ public final class EventLoop: SupervisorHost {
             if let fd = pipeByPid.removeValue(forKey: pid) { drain(fd) }
             if !supervisor.childExited(pid: pid, status: exit, now: now) {
                 orphansSignalled[pid] = nil
-            }
-            if case .stopping(_, let killed) = supervisor.phase {
-                // Reparented grandchildren of what just died need the signal too.
-                signalOrphans(killed ? SIGKILL : config.supervisor.stopSignal.fallback)
             }
         }
     }

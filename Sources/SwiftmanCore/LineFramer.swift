@@ -154,7 +154,7 @@ public final class LineFramer {
             guard let nl = memchr(base + p, 10, count - p) else { break }
             let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base + 1
             let length = end - p
-            if stream.pending.isEmpty && length <= lineLimit {
+            if stream.pending.isEmpty && length <= lineLimit + 1 {
                 // Hot path: prefix + line in two copies, no allocation.
                 label.bytes.withUnsafeBufferPointer { prefix in
                     let dst = queue.reserve(prefix.count + length)
@@ -177,21 +177,31 @@ public final class LineFramer {
         }
     }
 
-    /// Emits `pending` as lines of at most `lineLimit` bytes. With `complete`
-    /// the buffer ends in a newline and is emitted whole; otherwise only full
-    /// `lineLimit` pieces go out and the rest keeps waiting.
+    /// Emits `pending` as lines of at most `lineLimit` bytes (not counting the
+    /// newline). With `complete` the buffer ends in a newline and is emitted
+    /// whole; otherwise only full `lineLimit` pieces go out and the rest waits.
     private func emitPending(_ stream: Stream, complete: Bool) {
         let label = stream.label
         label.stamp(clock)
         var start = 0
         let total = stream.pending.count
         stream.pending.withUnsafeBufferPointer { buf in
-            while total - start > lineLimit || (complete && start < total) {
-                let piece = min(lineLimit, total - start)
-                queue.append(label.bytes)
-                queue.append(buf.baseAddress! + start, piece)
-                start += piece
-                if buf[start - 1] != 10 { queue.append([10]) }
+            while start < total {
+                let remaining = total - start
+                let content = complete ? remaining - 1 : remaining
+                if content > lineLimit {
+                    queue.append(label.bytes)
+                    queue.append(buf.baseAddress! + start, lineLimit)
+                    queue.append(byte: 10)
+                    start += lineLimit
+                } else {
+                    if complete {
+                        queue.append(label.bytes)
+                        queue.append(buf.baseAddress! + start, remaining)
+                        start = total
+                    }
+                    break
+                }
             }
         }
         if start == total {
@@ -236,6 +246,6 @@ public final class LineFramer {
         systemLabel.stamp(clock)
         queue.append(systemLabel.bytes)
         queue.append(message)
-        queue.append([10])
+        queue.append(byte: 10)
     }
 }

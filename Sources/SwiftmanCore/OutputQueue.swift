@@ -43,6 +43,12 @@ public final class OutputQueue {
         tail += n
     }
 
+    @inline(__always)
+    public func append(byte: UInt8) {
+        reserve(1).pointee = byte
+        tail += 1
+    }
+
     public func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0.baseAddress!, $0.count) }
     }

@@ -74,6 +74,7 @@ public final class Supervisor {
     /// Set by whatever brought the formation down first.
     public private(set) var exitCode: Int32 = 0
     public let config: SupervisorConfig
+    /// The host owns the supervisor and outlives it.
     private unowned let host: SupervisorHost
     private var slotByPid: [Int32: Int] = [:]
 
