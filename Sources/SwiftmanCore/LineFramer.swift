@@ -150,31 +150,58 @@ public final class LineFramer {
         let label = stream.label
         label.stamp(clock)
         var p = 0
-        while p < count {
-            guard let nl = memchr(base + p, 10, count - p) else { break }
-            let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base + 1
-            let length = end - p
-            if stream.pending.isEmpty && length <= lineLimit + 1 {
-                // Hot path: prefix + line in two copies, no allocation.
-                label.bytes.withUnsafeBufferPointer { prefix in
-                    let dst = queue.reserve(prefix.count + length)
-                    dst.update(from: prefix.baseAddress!, count: prefix.count)
-                    (dst + prefix.count).update(from: base + p, count: length)
-                    queue.commit(prefix.count + length)
-                }
-            } else {
-                stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: length))
-                emitPending(stream, complete: true)
+        if !stream.pending.isEmpty {
+            // The first newline completes the waiting partial line.
+            guard let nl = memchr(base, 10, count) else {
+                keepPartial(stream, id: id, base, count, now: now)
+                return
             }
-            p = end
+            p = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base + 1
+            stream.pending.append(contentsOf: UnsafeBufferPointer(start: base, count: p))
+            emitPending(stream, complete: true)
         }
-        if p < count {
-            if stream.pending.isEmpty { stream.pendingSince = now }
-            stream.lastData = now
-            stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: count - p))
-            emitPending(stream, complete: false)
-            if stream.pending.isEmpty { partials.remove(id) } else { partials.insert(id) }
+        // Hot path: per line one memchr and two copies into the queue's free
+        // window; no allocation, reference counting or bounds checks.
+        label.bytes.withUnsafeBufferPointer { prefix in
+            let prefixStart = prefix.baseAddress!
+            let prefixLength = prefix.count
+            var window = queue.window(atLeast: 0)
+            var used = 0
+            while p < count {
+                guard let nl = memchr(base + p, 10, count - p) else { break }
+                let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base + 1
+                let length = end - p
+                if length > lineLimit + 1 {
+                    queue.commit(used)
+                    stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: length))
+                    emitPending(stream, complete: true)
+                    window = queue.window(atLeast: 0)
+                    used = 0
+                } else {
+                    if used + prefixLength + length > window.count {
+                        queue.commit(used)
+                        window = queue.window(atLeast: max(prefixLength + length, 1 << 16))
+                        used = 0
+                    }
+                    let dst = window.baseAddress! + used
+                    memcpy(dst, prefixStart, prefixLength)
+                    memcpy(dst + prefixLength, base + p, length)
+                    used += prefixLength + length
+                }
+                p = end
+            }
+            queue.commit(used)
         }
+        if p < count { keepPartial(stream, id: id, base + p, count - p, now: now) }
+    }
+
+    /// Holds bytes after the last newline until the line completes.
+    private func keepPartial(_ stream: Stream, id: Int, _ bytes: UnsafePointer<UInt8>, _ count: Int, now: Int64) {
+        if stream.pending.isEmpty { stream.pendingSince = now }
+        stream.lastData = now
+        stream.pending.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        emitPending(stream, complete: false)
+        if stream.pending.isEmpty { partials.remove(id) } else { partials.insert(id) }
     }
 
     /// Emits `pending` as lines of at most `lineLimit` bytes (not counting the
@@ -182,7 +209,6 @@ public final class LineFramer {
     /// whole; otherwise only full `lineLimit` pieces go out and the rest waits.
     private func emitPending(_ stream: Stream, complete: Bool) {
         let label = stream.label
-        label.stamp(clock)
         var start = 0
         let total = stream.pending.count
         stream.pending.withUnsafeBufferPointer { buf in
@@ -215,6 +241,7 @@ public final class LineFramer {
     public func flushPartial(stream id: Int) {
         partials.remove(id)
         guard let stream = streams[id], !stream.pending.isEmpty else { return }
+        stream.label.stamp(clock)
         stream.pending.append(10)
         emitPending(stream, complete: true)
     }

@@ -34,6 +34,13 @@ public final class OutputQueue {
         return storage + tail
     }
 
+    /// All the free space after the pending bytes, at least `n` bytes of it.
+    @inline(__always)
+    func window(atLeast n: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        if tail + n > capacity || tail == capacity { makeRoom(max(n, 1)) }
+        return UnsafeMutableBufferPointer(start: storage + tail, count: capacity - tail)
+    }
+
     @inline(__always)
     func commit(_ n: Int) { tail += n }
 
@@ -93,7 +100,7 @@ public final class OutputQueue {
         head = 0
         tail = 0
         // Give back memory a burst made us grab.
-        if capacity > 4 * highWater {
+        if capacity > 16 * highWater {
             storage.deallocate()
             capacity = 1 << 16
             storage = .allocate(capacity: capacity)
