@@ -26,6 +26,7 @@ enum CLI {
             switch command {
             case "start": return try Start.run(rest, environment: environment)
             case "check": return try Check.run(rest, environment: environment)
+            case "run": return try Run.run(rest, environment: environment)
             case "version", "--version", "-v":
                 print("swiftman \(version) (\(buildMode))")
                 return 0
@@ -40,7 +41,7 @@ enum CLI {
                 throw UsageError(message: "unknown command \"\(command)\"")
             }
         } catch let error as UsageError {
-            let hint = ["start", "check"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
+            let hint = ["start", "check", "run"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
             printError("\(command): \(error.message) (see \(hint))")
             return 2
         } catch let error as Diagnostics {
@@ -59,6 +60,7 @@ enum CLI {
         switch command {
         case "start": return Start.help
         case "check": return Check.help
+        case "run": return Run.help
         default: return nil
         }
     }
@@ -71,6 +73,7 @@ enum CLI {
         Commands:
           start [TYPE…]   run the formation in the foreground
           check           validate the Procfile and env files, list types and ports
+          run COMMAND     execute a command (or a Procfile type) in the app's environment
           version         print the version and build mode
           help [COMMAND]  show help
 

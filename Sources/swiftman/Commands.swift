@@ -26,7 +26,10 @@ enum ProjectOptions {
         var problems: [Diagnostic] = []
     }
 
-    static func load(_ args: Arguments, environment: [String: String]) throws(UsageError) -> Project {
+    /// Loads the project. Without `procfileRequired` a missing Procfile is fine
+    /// (for `run`, which also works outside a project).
+    static func load(_ args: Arguments, environment: [String: String],
+                     procfileRequired: Bool = true) throws(UsageError) -> Project {
         let root = args["root"]
         let procfilePath = args["procfile"] ?? (root.map { FileSystem.join($0, "Procfile") } ?? "Procfile")
         if let root, !FileSystem.isDirectory(root) {
@@ -34,10 +37,12 @@ enum ProjectOptions {
         }
         var project = Project(root: root ?? FileSystem.directory(of: procfilePath))
 
-        do throws(Diagnostics) {
-            project.procfile = try Procfile.load(procfilePath)
-        } catch {
-            project.problems += error.all
+        if procfileRequired || FileSystem.exists(procfilePath) {
+            do throws(Diagnostics) {
+                project.procfile = try Procfile.load(procfilePath)
+            } catch {
+                project.problems += error.all
+            }
         }
 
         var envPaths = [FileSystem.join(project.root, ".env")]
@@ -66,7 +71,7 @@ enum ProjectOptions {
         if let procfile = project.procfile {
             do throws(Diagnostic) {
                 project.plan = try FormationPlan(procfile: procfile, formation: formation,
-                                                 ports: PortPlan(base: base), selected: args.positionals,
+                                                 ports: PortPlan(base: base), selected: procfileRequired ? args.positionals : [],
                                                  source: args.source("formation"))
             } catch {
                 throw UsageError(message: error.description)
@@ -188,14 +193,18 @@ enum Check {
         guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
         let types = plan.procfile.types
         print("\(plan.procfile.path): valid, \(types.count) process type\(types.count == 1 ? "" : "s")")
-        let width = max(4, types.map { $0.name.count }.max() ?? 0)
-        for (index, type) in types.enumerated() {
+        let rows: [[String]] = types.enumerated().map { index, type in
             let count = plan.count(for: type.name)
             let first = plan.ports.port(typeIndex: index, number: 1)
             let ports = count > 1 ? "\(first)-\(plan.ports.port(typeIndex: index, number: count))" : "\(first)"
-            let name = type.name + String(repeating: " ", count: width - type.name.count)
-            let runs = count == 0 ? "not started (port \(ports))" : "×\(count)  port\(count > 1 ? "s" : "") \(ports)"
-            print("  \(name)  \(runs)  \(type.command)")
+            return [type.name, count == 0 ? "×0" : "×\(count)", count == 0 ? "(port \(ports), not started)" : "port \(ports)", type.command]
+        }
+        for row in rows {
+            let cells = (0..<3).map { column in
+                let width = rows.map { $0[column].count }.max() ?? 0
+                return row[column] + String(repeating: " ", count: width - row[column].count)
+            }
+            print("  " + (cells + [row[3]]).joined(separator: "  "))
         }
         return 0
     }
