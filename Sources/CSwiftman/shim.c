@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-             const char *dir, int in_fd, int out_fd, int err_fd, int new_session) {
+             const char *dir, int in_fd, int out_fd, int err_fd, const char *tty_path) {
+    int new_session = tty_path != NULL;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     int rc = posix_spawn_file_actions_init(&fa);
@@ -27,9 +28,17 @@ int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 
     // dup2 onto 0/1/2 clears FD_CLOEXEC on the copies; closefrom(3) then drops
     // everything else, including descriptors swiftman inherited from its caller.
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    if (new_session) {
+        // File actions run after setsid, so opening the terminal without
+        // O_NOCTTY makes it the new session's controlling terminal.
+        if (!rc) rc = posix_spawn_file_actions_addopen(&fa, 0, tty_path, O_RDWR, 0);
+        if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, 0, 1);
+        if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, 0, 2);
+    } else {
+        if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+        if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    }
     if (!rc && dir) rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
     if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 
@@ -97,15 +106,45 @@ int sm_reopen_stdout_nonblocking(void) {
     return open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 }
 
-int sm_openpty(int *master, int *slave) {
+int sm_openpty(int *master, int *slave, char *name, size_t name_len,
+               unsigned short rows, unsigned short cols) {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (m < 0) return -1;
-    if (grantpt(m) != 0 || unlockpt(m) != 0) { close(m); return -1; }
-    char name[128];
-    if (ptsname_r(m, name, sizeof name) != 0) { close(m); return -1; }
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, name_len) != 0) {
+        int e = errno;
+        close(m);
+        errno = e;
+        return -1;
+    }
     int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s < 0) { close(m); return -1; }
+    if (s < 0) {
+        int e = errno;
+        close(m);
+        errno = e;
+        return -1;
+    }
+    struct termios t;
+    if (tcgetattr(s, &t) == 0) {
+        t.c_oflag &= ~(tcflag_t)ONLCR;
+        tcsetattr(s, TCSANOW, &t);
+    }
+    sm_set_winsize(s, rows, cols);
     *master = m;
     *slave = s;
     return 0;
+}
+
+int sm_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}
+
+int sm_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = {0};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    return ioctl(fd, TIOCSWINSZ, &ws);
 }

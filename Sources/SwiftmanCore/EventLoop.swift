@@ -21,21 +21,39 @@ public struct RunConfig: Sendable {
     public var environment: [String: String]
     public var supervisor: SupervisorConfig
     public var style: OutputStyle
+    /// Types whose children run on their own pseudo-terminal (--tty).
+    public var tty: TTYSelection
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
-                supervisor: SupervisorConfig, style: OutputStyle) {
+                supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none) {
         self.plan = plan
         self.root = root
         self.environment = environment
         self.supervisor = supervisor
         self.style = style
+        self.tty = tty
+    }
+}
+
+/// `--tty` (every type) or `--tty web,worker`.
+public enum TTYSelection: Equatable, Sendable {
+    case none
+    case all
+    case types(Set<String>)
+
+    public func includes(_ type: String) -> Bool {
+        switch self {
+        case .none: return false
+        case .all: return true
+        case .types(let set): return set.contains(type)
+        }
     }
 }
 
 /// Signals the loop handles through its signalfd. They are blocked in every
 /// thread before anything else starts, so none is lost and no handler runs.
 public enum SignalSetup {
-    public static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2]
+    public static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH]
 
     /// Blocks the handled signals and ignores SIGPIPE (writes to a closed
     /// stdout then fail with EPIPE) and SIGTTIN/SIGTTOU. Call first thing.
@@ -73,10 +91,15 @@ public final class EventLoop: SupervisorHost {
     private var outBlocked = false
     private var outClosed = false
 
-    /// Open child pipes (read end) → label, and each instance's current pipe.
+    /// Open child pipes and pty masters (read ends) → label, and the ones each
+    /// live child writes to.
     private var pipes: [Int32: Int] = [:]
-    private var pipeByPid: [Int32: Int32] = [:]
-    private var labelBySlot: [Int] = []
+    private var pipesByPid: [Int32: [Int32]] = [:]
+    /// Per instance slot: the labels of its stdout and stderr (the same one
+    /// unless the JSON format must tell the streams apart).
+    private var labelsBySlot: [(out: Int, err: Int)] = []
+    /// Pty masters, to pass on window size changes.
+    private var ttyMasters: Set<Int32> = []
     private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: EventLoop.readSize)
     private static let readSize = 1 << 16
 
@@ -105,7 +128,11 @@ public final class EventLoop: SupervisorHost {
         _ = sm_set_child_subreaper()
         let specs = config.plan.instances
         framer.reserveWidth(specs.map { $0.name.utf8.count }.max() ?? 0)
-        labelBySlot = specs.map { framer.addLabel(name: $0.name, typeIndex: $0.typeIndex) }
+        labelsBySlot = specs.map { spec in
+            let out = framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stdout")
+            guard config.style.format == .json && !config.tty.includes(spec.type) else { return (out, out) }
+            return (out, framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stderr"))
+        }
         supervisor = Supervisor(instances: specs, config: config.supervisor, host: self)
     }
 
@@ -117,7 +144,7 @@ public final class EventLoop: SupervisorHost {
     /// Runs the formation until it has stopped; returns the exit code.
     public func run() -> Int32 {
         var now = monotonicNow()
-        framer.clock.update(to: time(nil))
+        framer.clock.update()
         supervisor.start(now: now)
         while true {
             flushOutput()
@@ -133,7 +160,7 @@ public final class EventLoop: SupervisorHost {
             let timeout = pollTimeout(now: now)
             let ready = poll(&pollFDs, nfds_t(pollFDs.count), timeout)
             now = monotonicNow()
-            framer.clock.update(to: time(nil))
+            framer.clock.update()
             if ready < 0 && errno != EINTR { break }
             if ready > 0 { handleReady(now: now) }
             framer.flushDuePartials(now: now)
@@ -181,6 +208,7 @@ public final class EventLoop: SupervisorHost {
             switch signo {
             case SIGCHLD: _ = reapChildren(now: now)
             case SIGUSR1, SIGUSR2: supervisor.forward(signal: signo)
+            case SIGWINCH: resizeTerminals()
             default: supervisor.requestStop(signal: signo, now: now)
             }
         }
@@ -205,6 +233,7 @@ public final class EventLoop: SupervisorHost {
     private func closePipe(_ fd: Int32) {
         framer.close(stream: Int(fd))
         pipes[fd] = nil
+        ttyMasters.remove(fd)
         close(fd)
     }
 
@@ -288,7 +317,7 @@ public final class EventLoop: SupervisorHost {
             let exit: ExitStatus = sm_wifsignaled(status) != 0
                 ? .signaled(sm_wtermsig(status)) : .exited(sm_wexitstatus(status))
             // Print what the child wrote before saying it exited.
-            if let fd = pipeByPid.removeValue(forKey: pid) { drain(fd) }
+            for fd in pipesByPid.removeValue(forKey: pid) ?? [] { drain(fd) }
             if !supervisor.childExited(pid: pid, status: exit, now: now) {
                 orphansSignalled[pid] = nil
             }
@@ -298,28 +327,71 @@ public final class EventLoop: SupervisorHost {
     // MARK: SupervisorHost
 
     public func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
-        var fds: [Int32] = [-1, -1]
-        guard sm_pipe(&fds, 1) == 0 else { return .failure(SpawnError("pipe: \(errnoDescription())")) }
         let extra = [strdup("PORT=\(instance.port)"), strdup("PS=\(instance.name)")]
-        let argv = [strdup("/bin/sh"), strdup("-c"), strdup(instance.command)]
+        let argv = [strdup("/bin/sh"), strdup("-c"), strdup(instance.command), nil]
         defer { for p in extra + argv { free(p) } }
         let envp = baseEnvironment + extra + [nil]
-        var pid: pid_t = 0
-        let rc = (argv + [nil]).withUnsafeBufferPointer { argvBuf in
-            envp.withUnsafeBufferPointer { envBuf in
-                sm_spawn(&pid, "/bin/sh", argvBuf.baseAddress, envBuf.baseAddress, rootPath,
-                         devNull, fds[1], fds[1], 0)
+        let labels = labelsBySlot[slot]
+
+        // Where the child writes: one pty, one pipe, or (JSON) a pipe per stream.
+        var readEnds: [(fd: Int32, label: Int)] = []
+        var writeEnds: [Int32] = []
+        var ttyPath: [CChar]?
+        func cleanUp() {
+            for fd in writeEnds { close(fd) }
+            for end in readEnds { close(end.fd) }
+        }
+        if config.tty.includes(instance.type) {
+            var master: Int32 = -1, slave: Int32 = -1
+            var name = [CChar](repeating: 0, count: 128)
+            var rows: UInt16 = 24, cols: UInt16 = 80
+            _ = sm_get_winsize(1, &rows, &cols)
+            guard sm_openpty(&master, &slave, &name, name.count, rows, cols) == 0 else {
+                return .failure(SpawnError("pty: \(errnoDescription())"))
+            }
+            readEnds = [(master, labels.out)]
+            writeEnds = [slave]
+            ttyPath = name
+        } else {
+            for label in labels.out == labels.err ? [labels.out] : [labels.out, labels.err] {
+                var fds: [Int32] = [-1, -1]
+                guard sm_pipe(&fds, 1) == 0 else {
+                    let reason = errnoDescription()
+                    cleanUp()
+                    return .failure(SpawnError("pipe: \(reason)"))
+                }
+                readEnds.append((fds[0], label))
+                writeEnds.append(fds[1])
             }
         }
-        close(fds[1])
+        var pid: pid_t = 0
+        let out = writeEnds[0], err = writeEnds.count > 1 ? writeEnds[1] : writeEnds[0]
+        let rc = argv.withUnsafeBufferPointer { argvBuf in
+            envp.withUnsafeBufferPointer { envBuf in
+                sm_spawn(&pid, "/bin/sh", argvBuf.baseAddress, envBuf.baseAddress, rootPath,
+                         devNull, out, err, ttyPath)
+            }
+        }
+        for fd in writeEnds { close(fd) }
+        writeEnds = []
         guard rc == 0 else {
-            close(fds[0])
+            cleanUp()
             return .failure(SpawnError(errnoDescription(rc)))
         }
-        pipes[fds[0]] = labelBySlot[slot]
-        pipeByPid[pid] = fds[0]
-        framer.open(stream: Int(fds[0]), label: labelBySlot[slot])
+        for end in readEnds {
+            pipes[end.fd] = end.label
+            framer.open(stream: Int(end.fd), label: end.label)
+            if ttyPath != nil { ttyMasters.insert(end.fd) }
+        }
+        pipesByPid[pid] = readEnds.map(\.fd)
         return .success(pid)
+    }
+
+    /// Our terminal changed size: so do the children's.
+    private func resizeTerminals() {
+        var rows: UInt16 = 0, cols: UInt16 = 0
+        guard !ttyMasters.isEmpty, sm_get_winsize(1, &rows, &cols) == 0 else { return }
+        for fd in ttyMasters { _ = sm_set_winsize(fd, rows, cols) }
     }
 
     public func signal(group: Int32, _ signal: Int32) {

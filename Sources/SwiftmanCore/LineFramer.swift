@@ -4,84 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// How output lines look.
-public struct OutputStyle: Equatable, Sendable {
-    public var color: Bool
-    public var timestamps: Bool
-    public init(color: Bool, timestamps: Bool) {
-        self.color = color
-        self.timestamps = timestamps
-    }
-
-    /// foreman's palette order, by the type's position in the Procfile.
-    static let palette = ["36", "33", "32", "35", "31", "34", "1;36", "1;33", "1;32", "1;35", "1;31", "1;34"]
-    static let systemColor = "1;37"
-
-    public static func colorCode(typeIndex: Int) -> String { palette[typeIndex % palette.count] }
-}
-
-/// The prefix of one output name (`web.1`, `system`): colour, time, padded
-/// name and separator, rendered once into a buffer whose time field is patched
-/// in place when the second changes.
-final class Label {
-    let name: String
-    let color: String
-    private(set) var bytes: [UInt8] = []
-    private var timeOffset: Int?
-    var stampedSecond = Int.min
-
-    init(name: String, color: String) {
-        self.name = name
-        self.color = color
-    }
-
-    func render(style: OutputStyle, width: Int) {
-        var text = ""
-        if style.color { text += "\u{1B}[\(color)m" }
-        timeOffset = style.timestamps ? text.utf8.count : nil
-        if style.timestamps { text += "00:00:00 " }
-        text += name
-        text += String(repeating: " ", count: max(0, width - name.utf8.count))
-        text += " | "
-        if style.color { text += "\u{1B}[0m" }
-        bytes = Array(text.utf8)
-        stampedSecond = Int.min
-    }
-
-    @inline(__always)
-    func stamp(_ clock: WallClock) {
-        guard stampedSecond != clock.second, let offset = timeOffset else { return }
-        stampedSecond = clock.second
-        for i in 0..<8 { bytes[offset + i] = clock.hms[i] }
-    }
-}
-
-/// `HH:MM:SS` of the local time, recomputed only when the second changes.
-public struct WallClock {
-    public private(set) var second = Int.min
-    public private(set) var hms: [UInt8] = Array("00:00:00".utf8)
-
-    public init() {}
-
-    public mutating func update(to epochSecond: Int) {
-        guard epochSecond != second else { return }
-        second = epochSecond
-        var t = time_t(epochSecond)
-        var parts = tm()
-        localtime_r(&t, &parts)
-        let fields = [parts.tm_hour, parts.tm_min, parts.tm_sec]
-        for (i, value) in fields.enumerated() {
-            hms[i * 3] = UInt8(48 + value / 10)
-            hms[i * 3 + 1] = UInt8(48 + value % 10)
-        }
-    }
-}
-
 /// Turns the byte streams of many children into whole, prefixed lines in one
 /// OutputQueue. A line is emitted only once it is complete, so two children's
 /// bytes never share an output line; a partial line waits in its stream until
 /// a newline, the quiet-period flush, or EOF. Lines longer than `lineLimit` are
-/// emitted in pieces of `lineLimit` bytes. Bytes are never altered.
+/// emitted in pieces of `lineLimit` bytes. In text format bytes are never
+/// altered; in JSON format each line becomes one object with its message escaped.
 public final class LineFramer {
     public let queue: OutputQueue
     public private(set) var style: OutputStyle
@@ -113,14 +41,14 @@ public final class LineFramer {
         self.lineLimit = lineLimit
         self.quietPeriod = quietPeriod
         self.maxPartialAge = maxPartialAge
-        systemLabel = Label(name: "system", color: OutputStyle.systemColor)
+        systemLabel = Label(name: "system", color: OutputStyle.systemColor, stream: "stdout")
         systemLabel.render(style: style, width: width)
     }
 
-    /// Registers an output name and returns its label id. Names wider than the
-    /// current padding widen every prefix, so columns stay aligned.
-    public func addLabel(name: String, typeIndex: Int) -> Int {
-        let label = Label(name: name, color: OutputStyle.colorCode(typeIndex: typeIndex))
+    /// Registers an output source and returns its label id. Names wider than
+    /// the current padding widen every prefix, so columns stay aligned.
+    public func addLabel(name: String, typeIndex: Int, stream: String = "stdout") -> Int {
+        let label = Label(name: name, color: OutputStyle.colorCode(typeIndex: typeIndex), stream: stream)
         labels.append(label)
         if name.utf8.count > width {
             width = name.utf8.count
@@ -160,9 +88,27 @@ public final class LineFramer {
             stream.pending.append(contentsOf: UnsafeBufferPointer(start: base, count: p))
             emitPending(stream, complete: true)
         }
-        // Hot path: per line one memchr and two copies into the queue's free
-        // window; no allocation, reference counting or bounds checks.
-        label.bytes.withUnsafeBufferPointer { prefix in
+        if style.format == .json {
+            while p < count, let nl = memchr(base + p, 10, count - p) {
+                let end = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base + 1
+                if end - p > lineLimit + 1 {
+                    stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: end - p))
+                    emitPending(stream, complete: true)
+                } else {
+                    emit(label, base + p, end - p)
+                }
+                p = end
+            }
+        } else {
+            framePlainLines(stream, base, count, from: &p)
+        }
+        if p < count { keepPartial(stream, id: id, base + p, count - p, now: now) }
+    }
+
+    /// The text-format hot path: per line one memchr and two copies into the
+    /// queue's free window; no allocation, reference counting or bounds checks.
+    private func framePlainLines(_ stream: Stream, _ base: UnsafePointer<UInt8>, _ count: Int, from p: inout Int) {
+        stream.label.bytes.withUnsafeBufferPointer { prefix in
             let prefixStart = prefix.baseAddress!
             let prefixLength = prefix.count
             var window = queue.window(atLeast: 0)
@@ -192,7 +138,6 @@ public final class LineFramer {
             }
             queue.commit(used)
         }
-        if p < count { keepPartial(stream, id: id, base + p, count - p, now: now) }
     }
 
     /// Holds bytes after the last newline until the line completes.
@@ -216,14 +161,11 @@ public final class LineFramer {
                 let remaining = total - start
                 let content = complete ? remaining - 1 : remaining
                 if content > lineLimit {
-                    queue.append(label.bytes)
-                    queue.append(buf.baseAddress! + start, lineLimit)
-                    queue.append(byte: 10)
+                    emit(label, buf.baseAddress! + start, lineLimit)
                     start += lineLimit
                 } else {
                     if complete {
-                        queue.append(label.bytes)
-                        queue.append(buf.baseAddress! + start, remaining)
+                        emit(label, buf.baseAddress! + start, remaining)
                         start = total
                     }
                     break
@@ -242,8 +184,8 @@ public final class LineFramer {
         partials.remove(id)
         guard let stream = streams[id], !stream.pending.isEmpty else { return }
         stream.label.stamp(clock)
-        stream.pending.append(10)
-        emitPending(stream, complete: true)
+        emit(stream.label, stream.pending, stream.pending.count)
+        stream.pending.removeAll(keepingCapacity: true)
     }
 
     /// The stream hit EOF: its last line goes out even without a newline.
@@ -271,8 +213,22 @@ public final class LineFramer {
     /// One of swiftman's own events, under the name `system`.
     public func system(_ message: String) {
         systemLabel.stamp(clock)
-        queue.append(systemLabel.bytes)
-        queue.append(message)
-        queue.append(byte: 10)
+        var message = message
+        message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
+    }
+
+    /// Emits one output line: `length` bytes at `bytes`, which may or may not
+    /// end in a newline (a split piece, a flushed partial).
+    private func emit(_ label: Label, _ bytes: UnsafePointer<UInt8>, _ length: Int) {
+        let hasNewline = length > 0 && bytes[length - 1] == 10
+        queue.append(label.bytes)
+        switch style.format {
+        case .text:
+            queue.append(bytes, length)
+            if !hasNewline { queue.append(byte: 10) }
+        case .json:
+            JSON.escape(bytes, hasNewline ? length - 1 : length, into: queue)
+            queue.append("\"}\n")
+        }
     }
 }

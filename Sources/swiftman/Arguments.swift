@@ -9,6 +9,9 @@ struct Option {
     let valueName: String?
     let help: String
     var aliases: [String] = []
+    /// A flag that may carry a value inline only (`--tty` or `--tty=web`), so
+    /// it never swallows the next argument.
+    var optionalValue = false
 
     var environmentName: String {
         "SWIFTMAN_" + long.uppercased().map { $0 == "-" ? "_" : $0 }.map(String.init).joined()
@@ -72,9 +75,11 @@ struct Arguments {
                 help = true
                 continue
             }
-            if option.valueName == nil {
-                if let inline { throw UsageError(message: "\(name) takes no value (got \"\(inline)\")") }
-                values[option.long] = "true"
+            if option.valueName == nil || option.optionalValue {
+                if let inline, !option.optionalValue {
+                    throw UsageError(message: "\(name) takes no value (got \"\(inline)\")")
+                }
+                values[option.long] = inline ?? "true"
             } else if let inline {
                 values[option.long] = inline
             } else {
@@ -86,7 +91,9 @@ struct Arguments {
         }
         for option in options where values[option.long] == nil {
             guard let value = environment[option.environmentName] else { continue }
-            if option.valueName == nil {
+            if option.optionalValue && !["", "0", "false", "no", "off"].contains(value.lowercased()) {
+                values[option.long] = ["1", "yes", "on"].contains(value.lowercased()) ? "true" : value
+            } else if option.valueName == nil || option.optionalValue {
                 switch value.lowercased() {
                 case "1", "true", "yes", "on": values[option.long] = "true"
                 case "", "0", "false", "no", "off": continue

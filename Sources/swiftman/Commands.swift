@@ -91,6 +91,8 @@ enum Start {
         Option(long: "color", short: nil, valueName: nil, help: "colour the prefixes even when stdout is not a terminal"),
         Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)"),
         Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
+        Option(long: "log-format", short: nil, valueName: "FORMAT", help: "text (default) or json: one object per line with time, process, stream, message"),
+        Option(long: "tty", short: nil, valueName: "TYPES", help: "run children on a pseudo-terminal: all, or --tty=web,worker", optionalValue: true),
     ]
 
     static let help = """
@@ -125,13 +127,32 @@ enum Start {
 
         var env = environment
         env.merge(project.envFiles) { _, file in file }
-        let config = RunConfig(plan: plan, root: project.root, environment: env,
-                               supervisor: supervisor, style: style(args, environment: environment))
+        let config = RunConfig(plan: plan, root: project.root, environment: env, supervisor: supervisor,
+                               style: try style(args, environment: environment),
+                               tty: try tty(args, plan: plan))
         let loop = try EventLoop(config: config)
         return loop.run()
     }
 
-    static func style(_ args: Arguments, environment: [String: String]) -> OutputStyle {
+    static func tty(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> TTYSelection {
+        guard let value = args["tty"] else { return .none }
+        if value == "true" { return .all }
+        let types = value.split(separator: ",").map { $0.trimmingCharacters() }
+        for type in types where plan.procfile.index(of: type) == nil {
+            throw UsageError(message: "\(args.source("tty")): unknown process type \"\(type)\"")
+        }
+        guard !types.isEmpty else { throw UsageError(message: "\(args.source("tty")): no process type named") }
+        return .types(Set(types))
+    }
+
+    static func style(_ args: Arguments, environment: [String: String]) throws(UsageError) -> OutputStyle {
+        var format = OutputStyle.Format.text
+        if let text = args["log-format"] {
+            guard let f = OutputStyle.Format(rawValue: text) else {
+                throw UsageError(message: "\(args.source("log-format")): expected text or json, got \"\(text)\"")
+            }
+            format = f
+        }
         let color: Bool
         if args.flag("no-color") {
             color = false
@@ -144,7 +165,7 @@ enum Start {
         } else {
             color = isatty(1) == 1
         }
-        return OutputStyle(color: color, timestamps: !args.flag("no-timestamp"))
+        return OutputStyle(color: color && format == .text, timestamps: !args.flag("no-timestamp"), format: format)
     }
 
     static func seconds(_ args: Arguments, _ name: String, default fallback: Double) throws(UsageError) -> Int64 {
@@ -208,6 +229,10 @@ enum Check {
         }
         return 0
     }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String { String(self).split(separator: " ").joined() }
 }
 
 /// Option lines for --help.

@@ -54,7 +54,7 @@ private func output(_ framer: LineFramer) -> String {
 
     @Test func timestampIsLocalHoursMinutesSeconds() {
         let (f, _, _) = makeFramer(timestamps: true)
-        f.clock.update(to: 0)
+        f.clock.update(toMillisecond: 0)
         let stamp = String(decoding: f.clock.hms, as: UTF8.self)
         feed(f, 10, "a\n")
         #expect(output(f) == "\(stamp) web.1    | a\n")

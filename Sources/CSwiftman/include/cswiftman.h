@@ -8,13 +8,14 @@
 #include <sys/types.h>
 #include <signal.h>
 
-/// Spawns `path` with `argv`/`envp` in a new process group (or a new session
-/// when `new_session` is set, for --tty), cwd `dir` (NULL: inherit), fds 0/1/2
-/// from `in_fd`/`out_fd`/`err_fd`, every other descriptor closed, signal mask
-/// empty and every disposition default. When `ctty` is set the child makes fd 0
-/// its controlling terminal. Returns 0 or an errno value.
+/// Spawns `path` with `argv`/`envp` in a new process group, cwd `dir` (NULL:
+/// inherit), fds 0/1/2 from `in_fd`/`out_fd`/`err_fd`, every other descriptor
+/// closed, signal mask empty and every disposition default. With `tty_path`
+/// (for --tty) the child instead starts a new session and opens that terminal
+/// as 0/1/2, which makes it its controlling terminal; the fds are ignored.
+/// Returns 0 or an errno value.
 int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-             const char *dir, int in_fd, int out_fd, int err_fd, int new_session);
+             const char *dir, int in_fd, int out_fd, int err_fd, const char *tty_path);
 
 /// pipe2(O_CLOEXEC); the read end (fds[0]) also gets O_NONBLOCK when asked.
 int sm_pipe(int fds[2], int nonblock_read);
@@ -40,7 +41,14 @@ int sm_wtermsig(int status);
 /// shared open file description). Returns -1 when that is not possible.
 int sm_reopen_stdout_nonblocking(void);
 
-/// Opens a pseudo-terminal pair: master (non-blocking, cloexec) and slave.
-int sm_openpty(int *master, int *slave);
+/// Opens a pseudo-terminal: master (non-blocking, cloexec) and slave (cloexec),
+/// the slave's path in `name`, size `rows`×`cols`, and output post-processing
+/// off so lines end in "\n", not "\r\n". Returns 0 or -1 (errno set).
+int sm_openpty(int *master, int *slave, char *name, size_t name_len,
+               unsigned short rows, unsigned short cols);
+/// The window size of terminal `fd`; returns -1 when it is not a terminal.
+int sm_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+/// Sets the window size of terminal `fd` (its foreground group gets SIGWINCH).
+int sm_set_winsize(int fd, unsigned short rows, unsigned short cols);
 
 #endif
