@@ -23,15 +23,22 @@ public struct RunConfig: Sendable {
     public var style: OutputStyle
     /// Types whose children run on their own pseudo-terminal (--tty).
     public var tty: TTYSelection
+    /// The control socket, and the private directory to create for it (nil
+    /// when the user chose the path); no socket when `controlSocket` is nil.
+    public var controlSocket: String?
+    public var controlDirectory: String?
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
-                supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none) {
+                supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,
+                controlSocket: String? = nil, controlDirectory: String? = nil) {
         self.plan = plan
         self.root = root
         self.environment = environment
         self.supervisor = supervisor
         self.style = style
         self.tty = tty
+        self.controlSocket = controlSocket
+        self.controlDirectory = controlDirectory
     }
 }
 
@@ -108,10 +115,14 @@ public final class EventLoop: SupervisorHost {
     private var orphansSignalled: [Int32: Int32] = [:]
     private let selfPid = getpid()
     private var pollFDs: [pollfd] = []
+    private var control: ControlServer?
 
     public init(config: RunConfig) throws(Diagnostic) {
         self.config = config
         framer = LineFramer(queue: queue, style: config.style)
+        if let path = config.controlSocket {
+            control = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
+        }
         signalFD = SignalSetup.openSignalFD()
         guard signalFD >= 0 else { throw Diagnostic("signalfd", errnoDescription()) }
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -128,12 +139,20 @@ public final class EventLoop: SupervisorHost {
         _ = sm_set_child_subreaper()
         let specs = config.plan.instances
         framer.reserveWidth(specs.map { $0.name.utf8.count }.max() ?? 0)
-        labelsBySlot = specs.map { spec in
-            let out = framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stdout")
-            guard config.style.format == .json && !config.tty.includes(spec.type) else { return (out, out) }
-            return (out, framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stderr"))
+        for (slot, spec) in specs.enumerated() { addLabels(slot: slot, spec) }
+        supervisor = Supervisor(plan: config.plan, config: config.supervisor, host: self)
+    }
+
+    /// Output labels for an instance slot: one, or stdout and stderr apart in
+    /// JSON. Slots added by `scale` get theirs when first spawned.
+    private func addLabels(slot: Int, _ spec: InstanceSpec) {
+        guard slot == labelsBySlot.count else { return }
+        let out = framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stdout")
+        if config.style.format == .json && !config.tty.includes(spec.type) {
+            labelsBySlot.append((out, framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stderr")))
+        } else {
+            labelsBySlot.append((out, out))
         }
-        supervisor = Supervisor(instances: specs, config: config.supervisor, host: self)
     }
 
     deinit {
@@ -164,8 +183,10 @@ public final class EventLoop: SupervisorHost {
             if ready < 0 && errno != EINTR { break }
             if ready > 0 { handleReady(now: now) }
             framer.flushDuePartials(now: now)
+            control?.expire(now: now)
             supervisor.tick(now: now)
         }
+        control?.close()
         drainAllPipes()
         finalFlush()
         return supervisor.exitCode
@@ -182,7 +203,9 @@ public final class EventLoop: SupervisorHost {
         if !queue.isFull {
             for fd in pipes.keys { pollFDs.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         }
-        let deadlines = [supervisor.nextDeadline, framer.nextPartialDeadline].compactMap { $0 }
+        // Served even while output is backed up: control never waits on stdout.
+        control?.appendPollEntries(to: &pollFDs)
+        let deadlines = [supervisor.nextDeadline, framer.nextPartialDeadline, control?.nextDeadline].compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }
         let ms = (next - now + 999_999) / 1_000_000
         return Int32(clamping: max(0, ms))
@@ -197,7 +220,39 @@ public final class EventLoop: SupervisorHost {
                 if entry.revents & Int16(POLLERR | POLLHUP) != 0 { outputClosed(now: now) }
             } else if pipes[entry.fd] != nil {
                 readPipe(entry.fd, now: now)
+            } else {
+                _ = control?.handle(fd: entry.fd, now: now, execute: execute)
             }
+        }
+    }
+
+    /// Carries out a control request.
+    private func execute(_ request: ControlRequest) -> ControlReply {
+        let now = monotonicNow()
+        do throws(ControlFailure) {
+            switch request {
+            case .hello:
+                return .ok(["pid=\(selfPid)", "root=\(config.root)", "protocol=\(ControlRequest.version)"])
+            case .ps:
+                return .ok(supervisor.snapshot(now: now).map(\.encoded))
+            case .scale(let items):
+                // All or nothing: every type is checked before anything changes.
+                for item in items where config.plan.procfile.index(of: item.type) == nil {
+                    throw ControlFailure("unknown process type \"\(item.type)\" (Procfile has: \(config.plan.procfile.typeNames))")
+                }
+                system("scale \(items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")) requested")
+                var lines: [String] = []
+                for item in items { lines.append(try supervisor.scale(item.type, to: item.count, now: now)) }
+                return .ok(lines)
+            case .restart(let target):
+                system("restart \(target) requested")
+                return .ok(try supervisor.restart(target, now: now))
+            case .stop(let target):
+                system("stop \(target) requested")
+                return .ok(try supervisor.stop(target, now: now))
+            }
+        } catch {
+            return .error(error.description)
         }
     }
 
@@ -331,6 +386,7 @@ public final class EventLoop: SupervisorHost {
         let argv = [strdup("/bin/sh"), strdup("-c"), strdup(instance.command), nil]
         defer { for p in extra + argv { free(p) } }
         let envp = baseEnvironment + extra + [nil]
+        addLabels(slot: slot, instance)
         let labels = labelsBySlot[slot]
 
         // Where the child writes: one pty, one pipe, or (JSON) a pipe per stream.

@@ -52,6 +52,13 @@ public enum FileSystem {
         return String(cString: buf)
     }
 
+    /// The canonical absolute path (symlinks resolved), or nil when it does not exist.
+    public static func canonical(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// An absolute form of `path` (lexical; symlinks untouched).
     public static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : join(currentDirectory(), path)

@@ -135,5 +135,5 @@ public struct FormationPlan: Equatable, Sendable {
 }
 
 extension Procfile {
-    var typeNames: String { types.map(\.name).joined(separator: ", ") }
+    public var typeNames: String { types.map(\.name).joined(separator: ", ") }
 }

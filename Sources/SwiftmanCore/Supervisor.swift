@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What the supervisor needs from the outside world: the seam that lets tests
 /// drive it with fake processes and a fake clock.
 public protocol SupervisorHost: AnyObject {
@@ -10,6 +16,24 @@ public protocol SupervisorHost: AnyObject {
     func signalOrphans(_ signal: Int32)
     /// Prints one of swiftman's own events under the name `system`.
     func system(_ message: String)
+}
+
+/// Why a control request could not be carried out.
+public struct ControlFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One row of `swiftman ps`.
+public struct InstanceStatus: Equatable, Sendable {
+    public let name: String
+    public let pid: Int32?
+    /// running, stopping, backoff, done, crashed, stopped or starting.
+    public let state: String
+    /// Nanoseconds since it started, while running.
+    public let uptime: Int64
+    public let restarts: Int
+    public let port: Int
 }
 
 public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -41,15 +65,28 @@ public final class Supervisor {
         case running(pid: Int32)
         /// Waiting to be restarted.
         case backoff(until: Int64)
-        /// Sent its stop signal; waiting for it to exit.
-        case stopping(pid: Int32)
+        /// Sent its stop signal; SIGKILL follows at `deadline` unless `killed`.
+        case stopping(pid: Int32, deadline: Int64, killed: Bool)
         /// Ended and stays ended (clean exit under on-failure, or stopped).
         case exited(ExitStatus?)
+    }
+
+    /// What happens when an instance that is being stopped has exited.
+    public enum Intent: Equatable, Sendable {
+        /// The restart policy decides.
+        case normal
+        /// `restart`: start it again at once.
+        case restart
+        /// `stop`: it stays stopped until restarted or scaled.
+        case hold
+        /// Scaled away: it leaves the formation.
+        case retire
     }
 
     public struct Instance: Equatable, Sendable {
         public let spec: InstanceSpec
         public internal(set) var state: State = .pending
+        public internal(set) var intent = Intent.normal
         public internal(set) var startedAt: Int64 = 0
         public internal(set) var restarts = 0
         var recentFailures: [Int64] = []
@@ -57,15 +94,20 @@ public final class Supervisor {
 
         public var pid: Int32? {
             switch state {
-            case .running(let pid), .stopping(let pid): return pid
+            case .running(let pid), .stopping(let pid, _, _): return pid
             default: return nil
             }
+        }
+
+        var hasExited: Bool {
+            if case .exited = state { return true }
+            return false
         }
     }
 
     public enum Phase: Equatable, Sendable {
         case running
-        /// Shutting down; SIGKILL goes out at `deadline` unless `killed`.
+        /// Shutting down; orphans get SIGKILL at `deadline` unless `killed`.
         case stopping(deadline: Int64, killed: Bool)
     }
 
@@ -74,12 +116,14 @@ public final class Supervisor {
     /// Set by whatever brought the formation down first.
     public private(set) var exitCode: Int32 = 0
     public let config: SupervisorConfig
+    public let plan: FormationPlan
     /// The host owns the supervisor and outlives it.
     private unowned let host: SupervisorHost
     private var slotByPid: [Int32: Int] = [:]
 
-    public init(instances: [InstanceSpec], config: SupervisorConfig, host: SupervisorHost) {
-        self.instances = instances.map { Instance(spec: $0) }
+    public init(plan: FormationPlan, config: SupervisorConfig, host: SupervisorHost) {
+        self.plan = plan
+        self.instances = plan.instances.map { Instance(spec: $0) }
         self.config = config
         self.host = host
     }
@@ -101,15 +145,16 @@ public final class Supervisor {
 
     /// The earliest moment `tick` has work to do.
     public var nextDeadline: Int64? {
-        switch phase {
-        case .stopping(let deadline, let killed):
-            return killed ? nil : deadline
-        case .running:
-            return instances.compactMap {
-                if case .backoff(let until) = $0.state { return until }
-                return nil
-            }.min()
+        var deadlines: [Int64] = []
+        if case .stopping(let deadline, false) = phase { deadlines.append(deadline) }
+        for instance in instances {
+            switch instance.state {
+            case .backoff(let until) where phase == .running: deadlines.append(until)
+            case .stopping(_, let deadline, false): deadlines.append(deadline)
+            default: break
+            }
         }
+        return deadlines.min()
     }
 
     /// Reports a reaped child. Returns false when the pid is not an instance
@@ -117,28 +162,30 @@ public final class Supervisor {
     @discardableResult
     public func childExited(pid: Int32, status: ExitStatus, now: Int64) -> Bool {
         guard let slot = slotByPid.removeValue(forKey: pid) else { return false }
-        let name = instances[slot].spec.name
-        host.system("\(name) \(status)")
-        if case .stopping = phase {
-            instances[slot].state = .exited(status)
-        } else {
-            decide(slot, status: status, now: now)
+        host.system("\(instances[slot].spec.name) \(status)")
+        instances[slot].state = .exited(status)
+        guard phase == .running else { return true }
+        switch instances[slot].intent {
+        case .normal: decide(slot, status: status, now: now)
+        case .restart:
+            instances[slot].intent = .normal
+            relaunch(slot, now: now)
+        case .hold, .retire: break
         }
         return true
     }
 
-    /// Handles an instance that ended while the formation runs.
+    /// Handles an instance that ended by itself while the formation runs.
     private func decide(_ slot: Int, status: ExitStatus, now: Int64) {
         let spec = instances[slot].spec
         let policy = config.restart[spec.type]
         if policy == .never {
-            instances[slot].state = .exited(status)
             stopAll(exitCode: status.code, now: now)
             return
         }
         if status.isSuccess && policy == .onFailure {
-            instances[slot].state = .exited(status)
-            if instances.allSatisfy({ if case .exited = $0.state { return true } else { return false } }) {
+            // A one-shot task stays done; when nothing is left, we are done.
+            if instances.allSatisfy({ $0.intent == .retire || $0.hasExited }) {
                 host.system("all processes have finished")
                 stopAll(exitCode: 0, now: now)
             }
@@ -149,8 +196,7 @@ public final class Supervisor {
             instances[slot].recentFailures.removeAll { $0 <= now - window }
             let limit = config.restartLimit[spec.type]
             if instances[slot].recentFailures.count >= limit {
-                instances[slot].state = .exited(status)
-                host.system("\(spec.name) crashed more than \(limit) times in \(formatSeconds(window)); stopping")
+                host.system("\(spec.name) failed \(limit + 1) times within \(formatSeconds(window)) (restart limit \(limit)); stopping")
                 stopAll(exitCode: status.code, now: now)
                 return
             }
@@ -165,19 +211,26 @@ public final class Supervisor {
         host.system("\(spec.name) restarting in \(formatSeconds(delay))")
     }
 
-    /// Restarts instances whose backoff is over; sends SIGKILL when the grace
-    /// timeout has run out.
+    /// Restarts instances whose backoff is over; sends SIGKILL to whatever
+    /// outlived its grace timeout.
     public func tick(now: Int64) {
-        switch phase {
-        case .running:
-            for slot in instances.indices {
-                if case .backoff(let until) = instances[slot].state, until <= now {
-                    instances[slot].restarts += 1
-                    launch(slot, now: now)
-                }
+        var overdue: [String] = []
+        for slot in instances.indices {
+            switch instances[slot].state {
+            case .backoff(let until) where until <= now && phase == .running:
+                relaunch(slot, now: now)
+            case .stopping(let pid, let deadline, false) where deadline <= now:
+                host.signal(group: pid, SIGKILL)
+                instances[slot].state = .stopping(pid: pid, deadline: deadline, killed: true)
+                overdue.append(instances[slot].spec.name)
+            default:
+                break
             }
-        case .stopping(let deadline, let killed):
-            if !killed && deadline <= now { killAll() }
+        }
+        if !overdue.isEmpty { host.system("sending SIGKILL to \(overdue.joined(separator: ", "))") }
+        if case .stopping(let deadline, false) = phase, deadline <= now {
+            phase = .stopping(deadline: deadline, killed: true)
+            host.signalOrphans(SIGKILL)
         }
     }
 
@@ -190,7 +243,7 @@ public final class Supervisor {
             host.system(signal.map { "\(Signals.name($0)) received" } ?? "output closed")
             stopAll(exitCode: 0, now: now)
         case .stopping(_, let killed):
-            if !killed && (signal == 2 || signal == 15) { killAll() }
+            if !killed && (signal == SIGINT || signal == SIGTERM) { killAll(now: now) }
         }
     }
 
@@ -199,6 +252,106 @@ public final class Supervisor {
         for instance in instances {
             if case .running(let pid) = instance.state { host.signal(group: pid, signal) }
         }
+    }
+
+    // MARK: live control (scale, restart, stop, ps)
+
+    /// Changes a type's instance count: new instances get their scheme port;
+    /// removed ones, highest numbers first, are stopped gracefully.
+    public func scale(_ type: String, to count: Int, now: Int64) throws(ControlFailure) -> String {
+        guard phase == .running else { throw ControlFailure("shutting down") }
+        guard let typeIndex = plan.procfile.index(of: type) else {
+            throw ControlFailure("unknown process type \"\(type)\" (Procfile has: \(plan.procfile.typeNames))")
+        }
+        let active = members(of: type)
+        if count > active.count {
+            for number in (active.count + 1)...count {
+                let spec = plan.instance(type: plan.procfile.types[typeIndex], typeIndex: typeIndex, number: number)
+                let slot: Int
+                if let reusable = instances.indices.first(where: {
+                    instances[$0].spec == spec && instances[$0].intent == .retire && instances[$0].hasExited
+                }) {
+                    slot = reusable
+                    instances[slot].intent = .normal
+                    instances[slot].recentFailures = []
+                    instances[slot].backoff = 0
+                } else {
+                    slot = instances.count
+                    instances.append(Instance(spec: spec))
+                }
+                launch(slot, now: now)
+            }
+        } else {
+            for slot in active.dropFirst(count).reversed() { stop(slot, now: now, intent: .retire) }
+        }
+        return "\(type): \(active.count) → \(count)"
+    }
+
+    /// Restarts a type's instances (`web`) or one instance (`web.2`): a running
+    /// one is stopped gracefully and started again once it has exited.
+    public func restart(_ target: String, now: Int64) throws(ControlFailure) -> [String] {
+        guard phase == .running else { throw ControlFailure("shutting down") }
+        return try resolve(target).map { slot in
+            switch instances[slot].state {
+            case .running, .stopping:
+                stop(slot, now: now, intent: .restart)
+            case .pending, .backoff, .exited:
+                instances[slot].intent = .normal
+                relaunch(slot, now: now)
+            }
+            return instances[slot].spec.name
+        }
+    }
+
+    /// Stops a type's instances or one instance; they stay stopped (whatever
+    /// the restart policy) until restarted or scaled.
+    public func stop(_ target: String, now: Int64) throws(ControlFailure) -> [String] {
+        guard phase == .running else { throw ControlFailure("shutting down") }
+        return try resolve(target).map { slot in
+            stop(slot, now: now, intent: .hold)
+            return instances[slot].spec.name
+        }
+    }
+
+    /// One row per instance in the formation, for `ps`.
+    public func snapshot(now: Int64) -> [InstanceStatus] {
+        instances.filter { !($0.intent == .retire && $0.hasExited) }.map { instance in
+            let state: String
+            switch instance.state {
+            case .pending: state = "starting"
+            case .running: state = "running"
+            case .stopping: state = "stopping"
+            case .backoff: state = "backoff"
+            case .exited(let status):
+                if instance.intent == .hold || status == nil { state = "stopped" } else { state = status!.isSuccess ? "done" : "crashed" }
+            }
+            var uptime: Int64 = 0
+            if case .running = instance.state { uptime = now - instance.startedAt }
+            return InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
+                                  uptime: uptime, restarts: instance.restarts, port: instance.spec.port)
+        }
+    }
+
+    /// The slots of a type's instances still in the formation, by number.
+    private func members(of type: String) -> [Int] {
+        instances.indices
+            .filter { instances[$0].spec.type == type && instances[$0].intent != .retire }
+            .sorted { instances[$0].spec.number < instances[$1].spec.number }
+    }
+
+    /// `web` → every instance of web; `web.2` → that one.
+    private func resolve(_ target: String) throws(ControlFailure) -> [Int] {
+        if plan.procfile.index(of: target) != nil {
+            let slots = members(of: target)
+            if slots.isEmpty { throw ControlFailure("\(target) has no instances (scale it up first)") }
+            return slots
+        }
+        if let dot = target.lastIndex(of: "."), plan.procfile.index(of: String(target[..<dot])) != nil {
+            let type = String(target[..<dot])
+            if let slot = members(of: type).first(where: { instances[$0].spec.name == target }) { return [slot] }
+            throw ControlFailure("no instance \(target) (\(type) has \(members(of: type).count))")
+        }
+        throw ControlFailure("unknown process type or instance \"\(target)\" (Procfile has: \(plan.procfile.typeNames))")
     }
 
     private func launch(_ slot: Int, now: Int64) {
@@ -211,30 +364,44 @@ public final class Supervisor {
             host.system("\(spec.name) started with pid \(pid)")
         case .failure(let error):
             host.system("\(spec.name) could not start: \(error)")
+            instances[slot].state = .exited(.exited(127))
             // Like a shell that cannot run its command; the restart policy applies.
             decide(slot, status: .exited(127), now: now)
+        }
+    }
+
+    private func relaunch(_ slot: Int, now: Int64) {
+        instances[slot].restarts += 1
+        launch(slot, now: now)
+    }
+
+    /// Asks one instance to stop: its stop signal now, SIGKILL after the grace
+    /// timeout. `intent` says what happens once it has exited.
+    private func stop(_ slot: Int, now: Int64, intent: Intent) {
+        instances[slot].intent = intent
+        switch instances[slot].state {
+        case .running(let pid):
+            host.signal(group: pid, config.stopSignal[instances[slot].spec.type])
+            instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
+        case .pending, .backoff:
+            instances[slot].state = .exited(nil)
+        case .stopping, .exited:
+            break
         }
     }
 
     /// Begins shutdown: the stop signal to every running group and to orphans,
     /// SIGKILL after the grace timeout. The first cause sets the exit code.
     private func stopAll(exitCode code: Int32, now: Int64) {
-        guard case .running = phase else { return }
+        guard phase == .running else { return }
         exitCode = code
         phase = .stopping(deadline: now + config.timeout, killed: false)
         var bySignal: [Int32: [String]] = [:]
         for slot in instances.indices {
-            switch instances[slot].state {
-            case .running(let pid):
-                let signal = config.stopSignal[instances[slot].spec.type]
-                host.signal(group: pid, signal)
-                instances[slot].state = .stopping(pid: pid)
-                bySignal[signal, default: []].append(instances[slot].spec.name)
-            case .pending, .backoff:
-                instances[slot].state = .exited(nil)
-            case .stopping, .exited:
-                break
+            if case .running = instances[slot].state {
+                bySignal[config.stopSignal[instances[slot].spec.type], default: []].append(instances[slot].spec.name)
             }
+            stop(slot, now: now, intent: instances[slot].intent)
         }
         if bySignal.count == 1, let signal = bySignal.keys.first {
             host.system("sending \(Signals.name(signal)) to all processes")
@@ -246,13 +413,19 @@ public final class Supervisor {
         host.signalOrphans(config.stopSignal.fallback)
     }
 
-    private func killAll() {
+    private func killAll(now: Int64) {
         guard case .stopping(let deadline, _) = phase else { return }
         phase = .stopping(deadline: deadline, killed: true)
-        let alive = instances.compactMap(\.pid)
-        if !alive.isEmpty { host.system("sending SIGKILL to \(alive.count) process\(alive.count == 1 ? "" : "es")") }
-        for pid in alive { host.signal(group: pid, 9) }
-        host.signalOrphans(9)
+        var alive: [String] = []
+        for slot in instances.indices {
+            if case .stopping(let pid, let d, false) = instances[slot].state {
+                host.signal(group: pid, SIGKILL)
+                instances[slot].state = .stopping(pid: pid, deadline: d, killed: true)
+                alive.append(instances[slot].spec.name)
+            }
+        }
+        if !alive.isEmpty { host.system("sending SIGKILL to \(alive.joined(separator: ", "))") }
+        host.signalOrphans(SIGKILL)
     }
 }
 

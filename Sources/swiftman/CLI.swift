@@ -27,6 +27,7 @@ enum CLI {
             case "start": return try Start.run(rest, environment: environment)
             case "check": return try Check.run(rest, environment: environment)
             case "run": return try Run.run(rest, environment: environment)
+            case "scale", "ps", "restart", "stop": return try Control.run(command, rest, environment: environment)
             case "version", "--version", "-v":
                 print("swiftman \(version) (\(buildMode))")
                 return 0
@@ -41,7 +42,7 @@ enum CLI {
                 throw UsageError(message: "unknown command \"\(command)\"")
             }
         } catch let error as UsageError {
-            let hint = ["start", "check", "run"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
+            let hint = ["start", "check", "run", "scale", "ps", "restart", "stop"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
             printError("\(command): \(error.message) (see \(hint))")
             return 2
         } catch let error as Diagnostics {
@@ -61,6 +62,7 @@ enum CLI {
         case "start": return Start.help
         case "check": return Check.help
         case "run": return Run.help
+        case "scale", "ps", "restart", "stop": return Control.help(command)
         default: return nil
         }
     }
@@ -74,6 +76,10 @@ enum CLI {
           start [TYPE…]   run the formation in the foreground
           check           validate the Procfile and env files, list types and ports
           run COMMAND     execute a command (or a Procfile type) in the app's environment
+          scale TYPE=N…   change the running formation (web=3 worker=0)
+          ps              list the running formation's instances
+          restart TARGET  restart a type (web) or an instance (web.2)
+          stop TARGET     stop a type or an instance
           version         print the version and build mode
           help [COMMAND]  show help
 

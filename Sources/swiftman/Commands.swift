@@ -93,6 +93,7 @@ enum Start {
         Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
         Option(long: "log-format", short: nil, valueName: "FORMAT", help: "text (default) or json: one object per line with time, process, stream, message"),
         Option(long: "tty", short: nil, valueName: "TYPES", help: "run children on a pseudo-terminal: all, or --tty=web,worker", optionalValue: true),
+        ControlOptions.socket,
     ]
 
     static let help = """
@@ -127,9 +128,12 @@ enum Start {
 
         var env = environment
         env.merge(project.envFiles) { _, file in file }
-        let config = RunConfig(plan: plan, root: project.root, environment: env, supervisor: supervisor,
+        let socket = ControlOptions.socketPath(args, root: project.root, environment: environment)
+        let root = FileSystem.canonical(project.root) ?? project.root
+        let config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
                                style: try style(args, environment: environment),
-                               tty: try tty(args, plan: plan))
+                               tty: try tty(args, plan: plan),
+                               controlSocket: socket.path, controlDirectory: socket.directory)
         let loop = try EventLoop(config: config)
         return loop.run()
     }

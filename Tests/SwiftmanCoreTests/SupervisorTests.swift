@@ -32,7 +32,7 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
     var config = SupervisorConfig()
     configure(&config)
     let host = FakeHost()
-    return (Supervisor(instances: plan.instances, config: config, host: host), host)
+    return (Supervisor(plan: plan, config: config, host: host), host)
 }
 
 @Suite struct SupervisorTests {

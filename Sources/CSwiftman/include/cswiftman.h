@@ -51,4 +51,13 @@ int sm_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
 /// Sets the window size of terminal `fd` (its foreground group gets SIGWINCH).
 int sm_set_winsize(int fd, unsigned short rows, unsigned short cols);
 
+/// A listening Unix stream socket at `path` (non-blocking, cloexec, mode 0600).
+/// Returns the fd or -1 (errno set; ENAMETOOLONG past sun_path).
+int sm_unix_listen(const char *path, int backlog);
+/// A blocking connection to the Unix socket at `path`, or -1 (errno set).
+int sm_unix_connect(const char *path, int timeout_ms);
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; the peer's uid via SO_PEERCRED
+/// in `uid`. Returns the fd or -1 (errno set).
+int sm_accept(int fd, uid_t *uid);
+
 #endif

@@ -1,0 +1,154 @@
+/// The control protocol between `swiftman start` and `scale`/`ps`/`restart`/
+/// `stop`: one request line `swiftman/1 COMMAND ARG…`, answered by `ok` or
+/// `error MESSAGE` and body lines, then the server closes the connection.
+public enum ControlRequest: Equatable, Sendable {
+    case hello
+    case ps
+    case scale([ScaleItem])
+    case restart(String)
+    case stop(String)
+
+    public struct ScaleItem: Equatable, Sendable {
+        public let type: String
+        public let count: Int
+        public init(type: String, count: Int) {
+            self.type = type
+            self.count = count
+        }
+    }
+
+    public static let version = "swiftman/1"
+    /// Longest request line accepted, newline included.
+    public static let maxLength = 4096
+
+    /// The request as sent on the wire, newline included.
+    public var encoded: String {
+        let body: String
+        switch self {
+        case .hello: body = "hello"
+        case .ps: body = "ps"
+        case .scale(let items): body = "scale " + items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")
+        case .restart(let target): body = "restart \(target)"
+        case .stop(let target): body = "stop \(target)"
+        }
+        return "\(Self.version) \(body)\n"
+    }
+
+    /// Parses and validates one request line (without its newline), as
+    /// strictly as command-line input.
+    public static func parse(_ line: [UInt8]) throws(ControlFailure) -> ControlRequest {
+        guard line.count < maxLength else { throw ControlFailure("request too long") }
+        guard line.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            throw ControlFailure("request must be printable ASCII")
+        }
+        let words = line.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
+        guard words.first == version else {
+            throw ControlFailure("unsupported protocol (expected \(version))")
+        }
+        guard words.count >= 2 else { throw ControlFailure("missing command") }
+        let args = Array(words.dropFirst(2))
+        switch words[1] {
+        case "hello", "ps":
+            guard args.isEmpty else { throw ControlFailure("\(words[1]) takes no arguments") }
+            return words[1] == "ps" ? .ps : .hello
+        case "scale":
+            guard !args.isEmpty, args.count <= 64 else { throw ControlFailure("scale needs 1 to 64 TYPE=COUNT items") }
+            return .scale(try args.map { arg throws(ControlFailure) in try parseScaleItem(arg) })
+        case "restart", "stop":
+            guard args.count == 1, isName(args[0]) else { throw ControlFailure("\(words[1]) needs one TYPE or TYPE.N") }
+            return words[1] == "stop" ? .stop(args[0]) : .restart(args[0])
+        default:
+            throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
+        }
+    }
+
+    /// `web=3`: a process type name and a count in 0…10000.
+    public static func parseScaleItem(_ text: String) throws(ControlFailure) -> ScaleItem {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, isName(String(parts[0])), !parts[0].contains(".") else {
+            throw ControlFailure("expected TYPE=COUNT, got \"\(text.prefix(40))\"")
+        }
+        guard let count = Int(parts[1]), count >= 0, count <= 10_000 else {
+            throw ControlFailure("invalid count \"\(parts[1].prefix(20))\" for \(parts[0]) (expected 0…10000)")
+        }
+        return ScaleItem(type: String(parts[0]), count: count)
+    }
+
+    public static func isName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 200 && s.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+                || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
+        }
+    }
+}
+
+/// A reply: `ok` and body lines, or `error MESSAGE`.
+public enum ControlReply: Equatable, Sendable {
+    case ok([String])
+    case error(String)
+
+    public var encoded: String {
+        switch self {
+        case .ok(let lines): return (["ok"] + lines).map { $0 + "\n" }.joined()
+        case .error(let message): return "error \(message)\n"
+        }
+    }
+
+    public static func parse(_ text: String) -> ControlReply? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard let first = lines.first else { return nil }
+        if first == "ok" { return .ok(Array(lines.dropFirst())) }
+        if first.hasPrefix("error ") { return .error(String(first.dropFirst(6))) }
+        return nil
+    }
+}
+
+/// One `ps` row on the wire: `name pid state uptime-ms restarts port`.
+extension InstanceStatus {
+    public var encoded: String {
+        "\(name) \(pid.map(String.init) ?? "-") \(state) \(uptime / 1_000_000) \(restarts) \(port)"
+    }
+
+    public init?(encoded: String) {
+        let f = encoded.split(separator: " ").map(String.init)
+        guard f.count == 6, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]) else { return nil }
+        self.init(name: f[0], pid: Int32(f[1]), state: f[2], uptime: ms * 1_000_000, restarts: restarts, port: port)
+    }
+}
+
+/// Where a project's control socket lives: a private directory (0700) under
+/// $XDG_RUNTIME_DIR or /tmp, and a name derived from the root directory that
+/// keeps the whole path under the 108-byte `sun_path` limit however deep the
+/// project is.
+public enum ControlSocketPath {
+    public static let limit = 107
+
+    public static func directory(uid: UInt32, environment: [String: String]) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), runtime.utf8.count <= 60 {
+            return runtime + "/swiftman"
+        }
+        return "/tmp/swiftman-\(uid)"
+    }
+
+    /// `DIR/<root's basename, at most 24 bytes>-<16 hex digits of a hash of the root>.sock`.
+    public static func derive(root: String, uid: UInt32, environment: [String: String]) -> String {
+        let dir = directory(uid: uid, environment: environment)
+        let base = root.split(separator: "/").last.map(String.init) ?? "root"
+        let safe = String(base.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }.prefix(24))
+        let hash = String(fnv1a(root), radix: 16)
+        let name = (safe.isEmpty ? "" : safe + "-") + String(repeating: "0", count: 16 - hash.count) + hash + ".sock"
+        let path = dir + "/" + name
+        return path.utf8.count <= limit ? path : "/tmp/swiftman-\(uid)/" + hash + ".sock"
+    }
+
+    /// FNV-1a, 64 bit: stable across runs (Swift's Hasher is seeded per process).
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100000001b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SwiftmanCore
+
+/// Where the control socket is, shared by `start` and the control commands.
+enum ControlOptions {
+    static let socket = Option(long: "socket", short: nil, valueName: "PATH",
+                               help: "control socket (default: derived from the root directory)")
+
+    static let options: [Option] = [
+        Option(long: "procfile", short: "f", valueName: "PATH", help: "Procfile of the running formation (finds its root)"),
+        Option(long: "root", short: "d", valueName: "DIR", help: "root directory of the running formation"),
+        socket,
+    ]
+
+    /// The socket path and, when derived, the private directory that holds it.
+    static func socketPath(_ args: Arguments, root: String, environment: [String: String])
+        -> (path: String, directory: String?) {
+        if let path = args["socket"] { return (path, nil) }
+        let uid = UInt32(getuid())
+        let canonicalRoot = FileSystem.canonical(root) ?? FileSystem.absolute(root)
+        return (ControlSocketPath.derive(root: canonicalRoot, uid: uid, environment: environment),
+                ControlSocketPath.directory(uid: uid, environment: environment))
+    }
+
+    /// The root a control command talks about: -d, else the Procfile's directory.
+    static func root(_ args: Arguments) -> String {
+        args["root"] ?? FileSystem.directory(of: args["procfile"] ?? "Procfile")
+    }
+}
+
+/// `scale`, `ps`, `restart`, `stop`: requests to a running `swiftman start`.
+enum Control {
+    static func help(_ command: String) -> String {
+        let usage: String
+        switch command {
+        case "scale": usage = """
+            Usage: swiftman scale TYPE=N [TYPE=N…] [OPTIONS]
+
+            Changes the running formation: new instances start with their scheme port
+            (base + 100 × type index + N − 1); removed ones, highest numbers first, get
+            their stop signal, then SIGKILL after the timeout. Other instances are untouched.
+            """
+        case "ps": usage = """
+            Usage: swiftman ps [--json] [OPTIONS]
+
+            One line per instance: name, pid, state (running, stopping, backoff, done,
+            crashed, stopped), uptime, restarts, port.
+            """
+        case "restart": usage = """
+            Usage: swiftman restart TYPE|TYPE.N [OPTIONS]
+
+            Stops the instance(s) gracefully and starts them again.
+            """
+        default: usage = """
+            Usage: swiftman stop TYPE|TYPE.N [OPTIONS]
+
+            Stops the instance(s) gracefully; they stay stopped (whatever the restart
+            policy) until `restart` or `scale`.
+            """
+        }
+        return usage + "\n\nOptions:\n" + describe(options(command))
+    }
+
+    static func options(_ command: String) -> [Option] {
+        command == "ps" ? ControlOptions.options + [Option(long: "json", short: nil, valueName: nil, help: "print JSON")]
+            : ControlOptions.options
+    }
+
+    static func run(_ command: String, _ rawArgs: [String], environment: [String: String]) throws -> Int32 {
+        let args = try Arguments(rawArgs, options: options(command), environment: environment)
+        if args.help {
+            print(help(command))
+            return 0
+        }
+        let request = try makeRequest(command, args.positionals)
+        let root = ControlOptions.root(args)
+        let path = ControlOptions.socketPath(args, root: root, environment: environment).path
+        let reply: ControlReply
+        do throws(ControlClient.Failure) {
+            reply = try ControlClient.send(request, to: path)
+        } catch {
+            let where_ = FileSystem.canonical(root) ?? root
+            switch error {
+            case .notRunning: CLI.printError("\(command): no running formation for \(where_) (no live control socket at \(path))")
+            case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
+            }
+            return 1
+        }
+        switch reply {
+        case .error(let message):
+            CLI.printError("\(command): \(message)")
+            return 1
+        case .ok(let lines):
+            if command == "ps" {
+                let rows = lines.compactMap(InstanceStatus.init(encoded:))
+                print(args.flag("json") ? psJSON(rows) : psTable(rows))
+            } else {
+                for line in lines { print(line) }
+            }
+            return 0
+        }
+    }
+
+    /// Validates the arguments as strictly as the server will.
+    static func makeRequest(_ command: String, _ words: [String]) throws(UsageError) -> ControlRequest {
+        do throws(ControlFailure) {
+            switch command {
+            case "ps":
+                guard words.isEmpty else { throw ControlFailure("unexpected argument \"\(words[0])\"") }
+                return .ps
+            case "scale":
+                guard !words.isEmpty else { throw ControlFailure("missing TYPE=N") }
+                return .scale(try words.map { w throws(ControlFailure) in try ControlRequest.parseScaleItem(w) })
+            default:
+                guard words.count == 1, ControlRequest.isName(words[0]) else {
+                    throw ControlFailure("expected one TYPE or TYPE.N")
+                }
+                return command == "stop" ? .stop(words[0]) : .restart(words[0])
+            }
+        } catch {
+            throw UsageError(message: error.description)
+        }
+    }
+
+    static func psTable(_ rows: [InstanceStatus]) -> String {
+        let table = [["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "PORT"]] + rows.map {
+            [$0.name, $0.pid.map(String.init) ?? "-", $0.state,
+             $0.state == "running" ? formatUptime($0.uptime) : "-", String($0.restarts), String($0.port)]
+        }
+        let widths = (0..<6).map { c in table.map { $0[c].count }.max()! }
+        return table.map { row in
+            row.enumerated().map { c, cell in cell + String(repeating: " ", count: widths[c] - cell.count) }
+                .joined(separator: "  ").trimmingTrailingSpaces
+        }.joined(separator: "\n")
+    }
+
+    static func psJSON(_ rows: [InstanceStatus]) -> String {
+        "[" + rows.map { r in
+            "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"state\":\"\(r.state)\","
+                + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),\"port\":\(r.port)}"
+        }.joined(separator: ",") + "]"
+    }
+
+    static func formatUptime(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(s % 60)s" }
+        return "\(s / 3600)h\(s % 3600 / 60)m"
+    }
+}
+
+extension String {
+    var trimmingTrailingSpaces: String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}
