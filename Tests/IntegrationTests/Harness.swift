@@ -1,0 +1,313 @@
+// The harness for the integration tests: the real swiftman binary, run against
+// real Procfiles in a temp directory, with its stdout and stderr captured.
+//
+// Every Project has its own directory and a unique tag exported to swiftman as
+// SWIFTMAN_TEST_TAG (children inherit it), so a test can find every process it
+// caused through /proc/PID/environ, assert that none is left, and kill them all
+// when it ends, whatever happened.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwiftman
+import Foundation
+import Testing
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The swiftman executable built next to the test bundle (.build/<triple>/debug/).
+enum Binary {
+    static let path: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/"
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("swiftman").path
+    }()
+}
+
+/// The repository root (for Procfile.example).
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = now() + timeout
+    while !condition() {
+        if now() > deadline { return false }
+        usleep(20_000)
+    }
+    return true
+}
+
+/// The whole content of a file, read to EOF (works for /proc files, whose size is 0).
+func readAll(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n <= 0 { return result }
+        result += buffer[0..<n]
+    }
+}
+
+/// The messages printed under `name` (`web.1`, `system`) in swiftman's output,
+/// in order: the text after `NAME | `, with or without a timestamp before it.
+func messages(from name: String, in output: String) -> [String] {
+    output.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line in
+        guard let bar = line.range(of: " | ") else { return nil }
+        guard line[..<bar.lowerBound].split(separator: " ").last.map(String.init) == name else { return nil }
+        return String(line[bar.upperBound...])
+    }
+}
+
+/// A temp directory with a Procfile and friends, and the tag of every process
+/// started from it. Deinit kills whatever is left and removes the directory.
+final class Project {
+    let dir: String
+    let tag = UUID().uuidString
+
+    init(procfile: String? = nil) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftman-it-\(tag)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if let procfile { try write("Procfile", procfile) }
+    }
+
+    deinit {
+        for _ in 0..<100 {
+            let pids = liveProcesses()
+            if pids.isEmpty { break }
+            for pid in pids { kill(pid, SIGKILL) }
+            usleep(20_000)
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func path(_ name: String) -> String { dir + "/" + name }
+
+    func write(_ name: String, _ text: String) throws { try write(name, bytes: Array(text.utf8)) }
+
+    func write(_ name: String, bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path(name)))
+    }
+
+    /// Runs `swiftman ARGUMENTS` in the project directory.
+    func swiftman(_ arguments: [String], environment: [String: String] = [:],
+                  executable: String = Binary.path, tty: Bool = false) throws -> Swiftman {
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("SWIFTMAN_") && !["NO_COLOR", "FORCE_COLOR", "PORT", "PS"].contains($0.key)
+        }
+        env["SWIFTMAN_TEST_TAG"] = tag
+        env.merge(environment) { $1 }
+        return try Swiftman(project: self, executable: executable, arguments: arguments, environment: env, tty: tty)
+    }
+
+    /// `swiftman start -f PROCFILE --no-color --no-timestamp ARGUMENTS`: plain lines for easy parsing.
+    func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> Swiftman {
+        try swiftman(["start", "-f", path("Procfile"), "--no-color", "--no-timestamp"] + arguments,
+                     environment: environment)
+    }
+
+    /// Runs a command that is expected to finish (check, version, a rejected start).
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, stdout: String, stderr: String) {
+        let process = try swiftman(arguments, environment: environment)
+        let code = try process.wait()
+        return (code, process.stdout, process.stderr)
+    }
+
+    /// Live (not zombie) processes that carry this project's tag, swiftman included.
+    func liveProcesses() -> [pid_t] {
+        let marker = Array("SWIFTMAN_TEST_TAG=\(tag)\0".utf8)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            readAll("/proc/\(pid)/environ")?.contains(marker) ?? false
+        }
+    }
+
+    /// Records an issue when a tagged process is still alive a few seconds from now
+    /// (a leftover of a 300 s sleep would still be there).
+    func expectNothingLeft(sourceLocation: SourceLocation = #_sourceLocation) {
+        let gone = eventually(timeout: 5) { liveProcesses().isEmpty }
+        #expect(gone, "processes left behind: \(liveProcesses().map { describeProcess($0) })",
+                sourceLocation: sourceLocation)
+    }
+
+    private func describeProcess(_ pid: pid_t) -> String {
+        let cmdline = readAll("/proc/\(pid)/cmdline").map { bytes in
+            String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        } ?? "?"
+        return "\(pid): \(cmdline)"
+    }
+}
+
+/// One swiftman process with captured stdout and stderr. Output is read in the
+/// calling thread, with poll, whenever the test waits for something.
+final class Swiftman {
+    let pid: pid_t
+    /// Kept alive as long as this process, so its cleanup cannot run mid-test.
+    let project: Project
+    private(set) var stdoutBytes: [UInt8] = []
+    private(set) var stderrBytes: [UInt8] = []
+    private var outFD: Int32
+    private var errFD: Int32
+    private var status: Int32?
+
+    var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
+
+    /// Messages printed so far under `name` (`web.1`, `system`).
+    func messages(from name: String) -> [String] { IntegrationTests.messages(from: name, in: stdout) }
+
+    init(project: Project, executable: String, arguments: [String], environment: [String: String],
+         tty: Bool) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw HarnessError("no executable at \(executable): run `swift build` first")
+        }
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        if tty {
+            var master: Int32 = -1, slave: Int32 = -1
+            var name = [CChar](repeating: 0, count: 128)
+            guard sm_openpty(&master, &slave, &name, name.count, 24, 80) == 0 else { throw HarnessError("openpty: \(errno)") }
+            out = [master, slave]
+        } else {
+            guard sm_pipe(&out, 1) == 0 else { throw HarnessError("pipe: \(errno)") }
+        }
+        guard sm_pipe(&err, 1) == 0 else { throw HarnessError("pipe: \(errno)") }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            close(devNull)
+            close(out[1])
+            close(err[1])
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = sm_spawn(&pid, executable, argv, envp, project.dir, devNull, out[1], err[1], nil)
+        guard rc == 0 else {
+            close(out[0])
+            close(err[0])
+            throw HarnessError("spawning \(executable): error \(rc)")
+        }
+        self.pid = pid
+        self.project = project
+        outFD = out[0]
+        errFD = err[0]
+    }
+
+    deinit {
+        if status == nil {
+            kill(pid, SIGKILL)
+            var raw: Int32 = 0
+            waitpid(pid, &raw, 0)
+        }
+        if outFD >= 0 { close(outFD) }
+        if errFD >= 0 { close(errFD) }
+    }
+
+    func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Closes our end of swiftman's stdout, like `swiftman start | head` when head exits.
+    func closeStdout() {
+        if outFD >= 0 { close(outFD) }
+        outFD = -1
+    }
+
+    /// Waits until stdout contains `text`; returns stdout.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 20) throws -> String {
+        try waitFor("\"\(text)\"", timeout: timeout) { $0.contains(text) }
+    }
+
+    /// Waits until `name` has printed the line `message`.
+    @discardableResult
+    func waitFor(line message: String, from name: String, timeout: Double = 20) throws -> String {
+        try waitFor("\(name) | \(message)", timeout: timeout) {
+            IntegrationTests.messages(from: name, in: $0).contains(message)
+        }
+    }
+
+    /// Waits until `predicate(stdout)` holds; returns stdout.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 20, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = now() + timeout
+        while true {
+            let text = stdout
+            if predicate(text) { return text }
+            if reap() != nil && outFD < 0 && errFD < 0 {
+                throw failure("swiftman exited (\(status!)) before printing \(what)")
+            }
+            if now() > deadline { throw failure("timed out after \(timeout) s waiting for \(what)") }
+            pump(seconds: min(0.1, deadline - now()))
+        }
+    }
+
+    /// Waits for swiftman to exit and returns its exit code (128 + n when killed by
+    /// signal n); then reads what is left of its output.
+    @discardableResult
+    func wait(timeout: Double = 20) throws -> Int32 {
+        let deadline = now() + timeout
+        while reap() == nil {
+            if now() > deadline { throw failure("swiftman still running after \(timeout) s") }
+            pump(seconds: 0.05)
+        }
+        let drainDeadline = now() + 5
+        while (outFD >= 0 || errFD >= 0) && now() < drainDeadline { pump(seconds: 0.1) }
+        return status!
+    }
+
+    /// The exit code once swiftman has exited, without blocking.
+    private func reap() -> Int32? {
+        if status == nil {
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid {
+                status = sm_wifexited(raw) != 0 ? sm_wexitstatus(raw) : 128 + sm_wtermsig(raw)
+            }
+        }
+        return status
+    }
+
+    /// Waits up to `seconds` for output and reads everything available.
+    private func pump(seconds: Double) {
+        var fds = [pollfd(fd: outFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)]
+        guard outFD >= 0 || errFD >= 0 else {
+            usleep(useconds_t(max(0, seconds) * 1e6))
+            return
+        }
+        guard poll(&fds, 2, Int32(max(0, seconds) * 1000)) > 0 else { return }
+        if fds[0].revents != 0 { drain(&outFD, into: &stdoutBytes) }
+        if fds[1].revents != 0 { drain(&errFD, into: &stderrBytes) }
+    }
+
+    /// Reads until EAGAIN; closes the descriptor at EOF (EIO for a pty).
+    private func drain(_ fd: inout Int32, into buffer: inout [UInt8]) {
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while fd >= 0 {
+            let n = read(fd, &chunk, chunk.count)
+            if n > 0 {
+                buffer += chunk[0..<n]
+            } else if n < 0 && (errno == EAGAIN || errno == EINTR) {
+                return
+            } else {
+                close(fd)
+                fd = -1
+            }
+        }
+    }
+
+    private func failure(_ message: String) -> HarnessError {
+        HarnessError("\(message)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)")
+    }
+}
