@@ -29,6 +29,11 @@ enum CLI {
             case "run": return try Run.run(rest, environment: environment)
             case "scale", "ps", "restart", "stop": return try Control.run(command, rest, environment: environment)
             case "version", "--version", "-v":
+                if rest == ["--help"] || rest == ["-h"] {
+                    print("Usage: swiftman version\n\nPrints the version and the build mode (release or debug).")
+                    return 0
+                }
+                guard rest.isEmpty else { throw UsageError(message: "unexpected argument \"\(rest[0])\"") }
                 print("swiftman \(version) (\(buildMode))")
                 return 0
             case "help", "--help", "-h":
