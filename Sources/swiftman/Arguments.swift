@@ -106,6 +106,18 @@ struct Arguments {
         }
     }
 
+    /// Parses a command's arguments; with --help prints `help` and returns nil.
+    static func parse(_ args: [String], options: [Option], help: String, environment: [String: String],
+                      stopAtFirstPositional: Bool = false) throws(UsageError) -> Arguments? {
+        let parsed = try Arguments(args, options: options, environment: environment,
+                                   stopAtFirstPositional: stopAtFirstPositional)
+        guard !parsed.help else {
+            print(help)
+            return nil
+        }
+        return parsed
+    }
+
     subscript(_ long: String) -> String? { values[long] }
     func flag(_ long: String) -> Bool { values[long] == "true" }
     func source(_ long: String) -> String { sources[long] ?? "--" + long }

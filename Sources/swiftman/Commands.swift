@@ -26,6 +26,13 @@ enum ProjectOptions {
         var problems: [Diagnostic] = []
     }
 
+    /// Loads a project that must be valid: throws every problem found.
+    static func loadValid(_ args: Arguments, environment: [String: String]) throws -> (Project, FormationPlan) {
+        let project = try load(args, environment: environment)
+        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+        return (project, plan)
+    }
+
     /// Loads the project. Without `procfileRequired` a missing Procfile is fine
     /// (for `run`, which also works outside a project).
     static func load(_ args: Arguments, environment: [String: String],
@@ -111,13 +118,8 @@ enum Start {
     static var optionHelp: String { describe(options) }
 
     static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        let args = try Arguments(rawArgs, options: options, environment: environment)
-        if args.help {
-            print(help)
-            return 0
-        }
-        let project = try ProjectOptions.load(args, environment: environment)
-        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+        guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
+        let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
 
         var supervisor = SupervisorConfig()
         supervisor.timeout = try seconds(args, "timeout", default: 5)
@@ -209,13 +211,8 @@ enum Check {
         """
 
     static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        let args = try Arguments(rawArgs, options: options, environment: environment)
-        if args.help {
-            print(help)
-            return 0
-        }
-        let project = try ProjectOptions.load(args, environment: environment)
-        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+        guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
+        let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
         let types = plan.procfile.types
         print("\(plan.procfile.path): valid, \(types.count) process type\(types.count == 1 ? "" : "s")")
         let rows: [[String]] = types.enumerated().map { index, type in

@@ -71,11 +71,8 @@ enum Control {
     }
 
     static func run(_ command: String, _ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        let args = try Arguments(rawArgs, options: options(command), environment: environment)
-        if args.help {
-            print(help(command))
-            return 0
-        }
+        guard let args = try Arguments.parse(rawArgs, options: options(command), help: help(command),
+                                             environment: environment) else { return 0 }
         let request = try makeRequest(command, args.positionals)
         let root = ControlOptions.root(args)
         let path = ControlOptions.socketPath(args, root: root, environment: environment).path

@@ -22,11 +22,8 @@ enum Run {
         """
 
     static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        let args = try Arguments(rawArgs, options: options, environment: environment, stopAtFirstPositional: true)
-        if args.help {
-            print(help)
-            return 0
-        }
+        guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment,
+                                             stopAtFirstPositional: true) else { return 0 }
         guard let command = args.positionals.first else { throw UsageError(message: "missing COMMAND") }
         let extra = Array(args.positionals.dropFirst())
         let project = try ProjectOptions.load(args, environment: environment, procfileRequired: args["procfile"] != nil)
