@@ -119,6 +119,7 @@ public final class EventLoop: SupervisorHost {
 
     public init(config: RunConfig) throws(Diagnostic) {
         self.config = config
+        try EventLoop.ensureDescriptors(for: config)
         framer = LineFramer(queue: queue, style: config.style)
         if let path = config.controlSocket {
             control = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
@@ -141,6 +142,22 @@ public final class EventLoop: SupervisorHost {
         framer.reserveWidth(specs.map { $0.name.utf8.count }.max() ?? 0)
         for (slot, spec) in specs.enumerated() { addLabels(slot: slot, spec) }
         supervisor = Supervisor(plan: config.plan, config: config.supervisor, host: self)
+    }
+
+    /// Raises the soft descriptor limit as far as the formation needs (one fd
+    /// per child, two in JSON format, plus control clients and our own), never
+    /// past the hard limit; refuses to start when even that is too low.
+    static func ensureDescriptors(for config: RunConfig) throws(Diagnostic) {
+        let perChild = config.style.format == .json ? 2 : 1
+        let needed = config.plan.instances.count * perChild + ControlServer.maxClients + 16
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(needed) else { return }
+        let raised = min(rlim_t(needed), limit.rlim_max)
+        limit.rlim_cur = raised
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        if raised < rlim_t(needed) {
+            throw Diagnostic("--formation", "\(config.plan.instances.count) instances need about \(needed) file descriptors, but the limit is \(raised) (raise it with ulimit -n)")
+        }
     }
 
     /// Output labels for an instance slot: one, or stdout and stderr apart in

@@ -8,7 +8,7 @@ import Darwin
 /// OutputQueue. A line is emitted only once it is complete, so two children's
 /// bytes never share an output line; a partial line waits in its stream until
 /// a newline, the quiet-period flush, or EOF. Lines longer than `lineLimit` are
-/// emitted in pieces of `lineLimit` bytes. In text format bytes are never
+/// emitted in pieces of at most `lineLimit` bytes, split between characters. In text format bytes are never
 /// altered; in JSON format each line becomes one object with its message escaped.
 public final class LineFramer {
     public let queue: OutputQueue
@@ -161,8 +161,12 @@ public final class LineFramer {
                 let remaining = total - start
                 let content = complete ? remaining - 1 : remaining
                 if content > lineLimit {
-                    emit(label, buf.baseAddress! + start, lineLimit)
-                    start += lineLimit
+                    // Split before a UTF-8 continuation byte, never inside a character.
+                    var piece = lineLimit
+                    while piece > lineLimit - 3 && buf[start + piece] & 0xC0 == 0x80 { piece -= 1 }
+                    if buf[start + piece] & 0xC0 == 0x80 { piece = lineLimit }
+                    emit(label, buf.baseAddress! + start, piece)
+                    start += piece
                 } else {
                     if complete {
                         emit(label, buf.baseAddress! + start, remaining)

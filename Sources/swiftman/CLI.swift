@@ -27,6 +27,7 @@ enum CLI {
             case "start": return try Start.run(rest, environment: environment)
             case "check": return try Check.run(rest, environment: environment)
             case "run": return try Run.run(rest, environment: environment)
+            case "export": return try Export.run(rest, environment: environment)
             case "scale", "ps", "restart", "stop": return try Control.run(command, rest, environment: environment)
             case "version", "--version", "-v":
                 if rest == ["--help"] || rest == ["-h"] {
@@ -47,7 +48,7 @@ enum CLI {
                 throw UsageError(message: "unknown command \"\(command)\"")
             }
         } catch let error as UsageError {
-            let hint = ["start", "check", "run", "scale", "ps", "restart", "stop"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
+            let hint = ["start", "check", "run", "export", "scale", "ps", "restart", "stop"].contains(command) ? "swiftman \(command) --help" : "swiftman help"
             printError("\(command): \(error.message) (see \(hint))")
             return 2
         } catch let error as Diagnostics {
@@ -67,6 +68,7 @@ enum CLI {
         case "start": return Start.help
         case "check": return Check.help
         case "run": return Run.help
+        case "export": return Export.help
         case "scale", "ps", "restart", "stop": return Control.help(command)
         default: return nil
         }
@@ -85,6 +87,7 @@ enum CLI {
           ps              list the running formation's instances
           restart TARGET  restart a type (web) or an instance (web.2)
           stop TARGET     stop a type or an instance
+          export FORMAT DIR  write systemd, compose, kubernetes or supervisord units
           version         print the version and build mode
           help [COMMAND]  show help
 

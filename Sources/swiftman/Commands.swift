@@ -22,21 +22,25 @@ enum ProjectOptions {
         var procfile: Procfile?
         var root: String
         var envFiles: [String: String] = [:]
+        /// The env files read, in order (absolute).
+        var envPaths: [String] = []
         var plan: FormationPlan?
         var problems: [Diagnostic] = []
     }
 
     /// Loads a project that must be valid: throws every problem found.
-    static func loadValid(_ args: Arguments, environment: [String: String]) throws -> (Project, FormationPlan) {
-        let project = try load(args, environment: environment)
+    static func loadValid(_ args: Arguments, environment: [String: String],
+                          selected: [String]? = nil) throws -> (Project, FormationPlan) {
+        let project = try load(args, environment: environment, selected: selected)
         guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
         return (project, plan)
     }
 
     /// Loads the project. Without `procfileRequired` a missing Procfile is fine
     /// (for `run`, which also works outside a project).
+    /// `selected` are the types to run (default: the positional arguments).
     static func load(_ args: Arguments, environment: [String: String],
-                     procfileRequired: Bool = true) throws(UsageError) -> Project {
+                     procfileRequired: Bool = true, selected: [String]? = nil) throws(UsageError) -> Project {
         let root = args["root"]
         let procfilePath = args["procfile"] ?? (root.map { FileSystem.join($0, "Procfile") } ?? "Procfile")
         if let root, !FileSystem.isDirectory(root) {
@@ -59,6 +63,7 @@ enum ProjectOptions {
         } else if !FileSystem.exists(envPaths[0]) {
             envPaths = []
         }
+        project.envPaths = envPaths.map(FileSystem.absolute)
         do throws(Diagnostics) {
             project.envFiles = try DotEnv.load(envPaths, environment: environment)
         } catch {
@@ -78,7 +83,7 @@ enum ProjectOptions {
         if let procfile = project.procfile {
             do throws(Diagnostic) {
                 project.plan = try FormationPlan(procfile: procfile, formation: formation,
-                                                 ports: PortPlan(base: base), selected: procfileRequired ? args.positionals : [],
+                                                 ports: PortPlan(base: base), selected: selected ?? (procfileRequired ? args.positionals : []),
                                                  source: args.source("formation"))
             } catch {
                 throw UsageError(message: error.description)
@@ -89,12 +94,16 @@ enum ProjectOptions {
 }
 
 enum Start {
-    static let options = ProjectOptions.options + [
+    /// How processes are stopped and restarted: shared with `export`.
+    static let lifecycleOptions = [
         Option(long: "timeout", short: "t", valueName: "SECONDS", help: "grace time after the stop signal before SIGKILL (default: 5)"),
         Option(long: "restart", short: nil, valueName: "POLICY", help: "on-failure (default), always or never; per type: web=always,migrate=never"),
         Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N restarts within the window stops the formation (default: 10; per type: web=3)"),
         Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "the crash-loop window (default: 60)"),
         Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
+    ]
+
+    static let options = ProjectOptions.options + lifecycleOptions + [
         Option(long: "color", short: nil, valueName: nil, help: "colour the prefixes even when stdout is not a terminal"),
         Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)"),
         Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
@@ -121,12 +130,7 @@ enum Start {
         guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
         let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
 
-        var supervisor = SupervisorConfig()
-        supervisor.timeout = try seconds(args, "timeout", default: 5)
-        supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
-        supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
-        supervisor.stopSignal = try perType(args, "stop-signal", default: SIGTERM, plan: plan) { Signals.parse($0) }
-        supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        let supervisor = try supervisorConfig(args, plan: plan)
 
         var env = environment
         env.merge(project.envFiles) { _, file in file }
@@ -138,6 +142,16 @@ enum Start {
                                controlSocket: socket.path, controlDirectory: socket.directory)
         let loop = try EventLoop(config: config)
         return loop.run()
+    }
+
+    static func supervisorConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> SupervisorConfig {
+        var supervisor = SupervisorConfig()
+        supervisor.timeout = try seconds(args, "timeout", default: 5)
+        supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
+        supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
+        supervisor.stopSignal = try perType(args, "stop-signal", default: SIGTERM, plan: plan) { Signals.parse($0) }
+        supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        return supervisor
     }
 
     static func tty(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> TTYSelection {

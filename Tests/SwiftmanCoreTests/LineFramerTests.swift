@@ -108,6 +108,12 @@ private func output(_ framer: LineFramer) -> String {
         #expect(output(f) == "web.1    | abcd\nweb.1    | efgh\n")
     }
 
+    @Test func longLinesAreSplitBetweenCharacters() {
+        let (f, _, _) = makeFramer(lineLimit: 4)
+        feed(f, 10, "aé€x\n")  // 1 + 2 + 3 + 1 bytes
+        #expect(output(f) == "web.1    | aé\nweb.1    | €x\n")
+    }
+
     @Test func aLineOfExactlyTheLimitIsOneLine() {
         let (f, _, _) = makeFramer(lineLimit: 4)
         feed(f, 10, "abcd\n")

@@ -1,0 +1,42 @@
+/// `compose.yaml`: one service per process type, scaled by `deploy.replicas`
+/// (0 for types that do not run, so `docker compose up --scale` can start them).
+enum ComposeExporter {
+    static func render(_ export: Export) throws(Diagnostic) -> [ExportedFile] {
+        let image = try export.requiredImage()
+        var notes = [
+            "PORT is each type's first port in every replica: replicas have their own network, so they",
+            "do not clash, but the per-instance ports of `swiftman start` cannot be expressed.",
+            "Add `ports:` to publish a service. Every \"$\" is doubled, so compose leaves it to the shell.",
+            "working_dir is the root on the exporting machine: the image must hold the app there.",
+        ]
+        if !export.envFileReferences.isEmpty {
+            notes.append("compose reads the env_file files itself, with its own .env syntax.")
+        }
+        let services = export.types.map { type in (type.name, service(type, image: image, export)) }
+        return [ExportedFile(path: "compose.yaml",
+                             contents: export.hashBanner(notes) + YAMLValue.map([("services", .map(services))]).document)]
+    }
+
+    static func service(_ type: Export.ProcessTypeExport, image: String, _ export: Export) -> YAMLValue {
+        func string(_ text: String) -> YAMLValue { .string(ExportText.dollarsEscaped(text)) }
+        var entries: [(String, YAMLValue)] = [
+            ("image", string(image)),
+            ("command", .list(["/bin/sh", "-c", type.command].map(string))),
+            ("working_dir", string(export.root)),
+        ]
+        if let user = export.options.user { entries.append(("user", string(user))) }
+        if !export.envFileReferences.isEmpty {
+            entries.append(("env_file", .list(export.envFileReferences.map(string))))
+        }
+        // `environment` wins over `env_file`, so PORT holds even when a file sets it.
+        let environment = export.inlineEnvironment + [("PORT", String(type.port))]
+        entries += [
+            ("environment", .map(environment.map { ($0.key, string($0.value)) })),
+            ("deploy", .map([("replicas", .int(type.count))])),
+            ("restart", .string(ExportText.restart(type.restart))),
+            ("stop_signal", .string(ExportText.signal(type.stopSignal))),
+            ("stop_grace_period", .string(ExportText.duration(export.timeoutSeconds))),
+        ]
+        return .map(entries)
+    }
+}

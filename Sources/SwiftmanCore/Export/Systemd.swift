@@ -1,0 +1,77 @@
+/// `APP.target` plus one `APP-TYPE-N.service` per instance: each instance has its
+/// own PORT, which a template unit (`APP-web@.service`) could not compute.
+/// Types with count 0 get no unit.
+enum SystemdExporter {
+    static func render(_ export: Export) throws(Diagnostic) -> [ExportedFile] {
+        let instances = export.instances
+        var notes: [String] = ["Start with: systemctl daemon-reload && systemctl enable --now \(export.app).target"]
+        if !export.envFileReferences.isEmpty {
+            notes += ["systemd reads the EnvironmentFile= files itself (KEY=value lines, quotes, no ${VAR} interpolation).",
+                      "They override Environment=, so PORT and PS are set by /usr/bin/env in ExecStart= instead."]
+        }
+        let wants = instances.isEmpty ? "" : "Wants=" + instances.map { $0.unitName + ".service" }.joined(separator: " ") + "\n"
+        let target = export.hashBanner(notes) + """
+            [Unit]
+            Description=\(export.app) (swiftman export)
+            \(wants)
+            [Install]
+            WantedBy=multi-user.target
+
+            """
+        return [ExportedFile(path: "\(export.app).target", contents: target)]
+            + instances.map { ExportedFile(path: $0.unitName + ".service", contents: service($0, export)) }
+    }
+
+    static func service(_ instance: Export.Instance, _ export: Export) -> String {
+        var lines = [
+            "[Unit]",
+            "Description=\(export.app) \(instance.ps)",
+            "PartOf=\(export.app).target",
+            "",
+            "[Service]",
+        ]
+        if let user = export.options.user { lines.append("User=" + escaped(user)) }
+        lines.append("WorkingDirectory=" + escaped(export.root))
+        lines += export.envFileReferences.map { "EnvironmentFile=" + escaped($0) }
+        var environment = export.inlineEnvironment
+        var execStart = "/bin/sh -c " + quoted(instance.type.command, dollars: true)
+        if export.envFileReferences.isEmpty {
+            environment += [("PORT", String(instance.port)), ("PS", instance.ps)]
+        } else {
+            execStart = "/usr/bin/env PORT=\(instance.port) PS=\(instance.ps) " + execStart
+        }
+        lines += environment.map { "Environment=" + quoted("\($0.key)=\($0.value)", dollars: false) }
+        lines.append("ExecStart=" + execStart)
+        lines += [
+            "Restart=" + ExportText.restart(instance.type.restart),
+            // swiftman signals each instance's whole process group, and so does this.
+            "KillMode=control-group",
+            "KillSignal=" + ExportText.signal(instance.type.stopSignal),
+            // systemd reads 0 as "no timeout"; swiftman's 0 means "kill at once".
+            "TimeoutStopSec=" + ExportText.duration(max(export.timeoutSeconds, 0.001)),
+        ]
+        return export.hashBanner([]) + lines.map { $0 + "\n" }.joined()
+    }
+
+    /// A value taken verbatim to the end of the line: only "%" (specifiers) is special.
+    static func escaped(_ text: String) -> String { text.replacing("%", with: "%%") }
+
+    /// One double-quoted word with C escapes, "%%" for specifiers, and with
+    /// `dollars` "$$" for the variable substitution of ExecStart=.
+    static func quoted(_ text: String, dollars: Bool) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "%": out += "%%"
+            case "$" where dollars: out += "$$"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + YAML.hex(scalar.value, width: 2)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
