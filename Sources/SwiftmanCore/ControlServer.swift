@@ -104,9 +104,15 @@ final class ControlServer {
                 reply(fd, .error("permission denied: uid \(peer) does not own this formation"))
                 continue
             }
-            guard clients.count < ControlServer.maxClients else {
-                reply(fd, .error("busy: too many control connections"))
-                continue
+            if clients.count >= ControlServer.maxClients {
+                // Full: the oldest silent connection makes room, so idle
+                // connections cannot lock the owner out for their timeout.
+                guard let oldest = clients.filter({ !$0.value.replying }).min(by: { $0.value.deadline < $1.value.deadline })?.key else {
+                    reply(fd, .error("busy: too many control connections"))
+                    continue
+                }
+                reply(oldest, .error("busy: too many control connections"))
+                clients[oldest] = nil
             }
             clients[fd] = Client(deadline: now + ControlServer.requestTimeout)
         }
@@ -178,18 +184,20 @@ public enum ControlClient {
         defer { Glibc.close(fd) }
         var text = request.encoded
         let sent = text.withUTF8 { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent > 0 else { throw .failed("send: \(errnoDescription())") }
+        let sendError = sent > 0 ? nil : errnoDescription()
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == ECONNRESET && sendError != nil { break }
             if n < 0 { throw .failed("no reply: \(errnoDescription())") }
             if n == 0 { break }
             response += buffer[0..<n]
         }
+        // A server that refused us may have said why before closing.
         guard let reply = ControlReply.parse(String(decoding: response, as: UTF8.self)) else {
-            throw .failed("malformed reply")
+            throw .failed(sendError.map { "send: \($0)" } ?? "malformed reply")
         }
         return reply
     }

@@ -257,16 +257,18 @@ public final class EventLoop: SupervisorHost {
                 for item in items where config.plan.procfile.index(of: item.type) == nil {
                     throw ControlFailure("unknown process type \"\(item.type)\" (Procfile has: \(config.plan.procfile.typeNames))")
                 }
-                system("scale \(items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")) requested")
                 var lines: [String] = []
                 for item in items { lines.append(try supervisor.scale(item.type, to: item.count, now: now)) }
+                system("scaled \(lines.joined(separator: ", ")) on request")
                 return .ok(lines)
             case .restart(let target):
-                system("restart \(target) requested")
-                return .ok(try supervisor.restart(target, now: now))
+                let names = try supervisor.restart(target, now: now)
+                system("restarting \(names.joined(separator: ", ")) on request")
+                return .ok(names)
             case .stop(let target):
-                system("stop \(target) requested")
-                return .ok(try supervisor.stop(target, now: now))
+                let names = try supervisor.stop(target, now: now)
+                system("stopping \(names.joined(separator: ", ")) on request")
+                return .ok(names)
             }
         } catch {
             return .error(error.description)

@@ -8,20 +8,25 @@ import Darwin
 /// swiftman's pid, stdin/tty, signals and exit code.
 public enum Exec {
     /// Finds `name` the way a shell does: as a path when it contains `/`,
-    /// else in each directory of `path` (the app's PATH, not swiftman's).
+    /// else in each directory of `path` (the app's PATH, not swiftman's). A
+    /// file that exists but is not executable is still returned (when nothing
+    /// better is found), so that exec fails with EACCES: 126, not 127.
     public static func resolve(_ name: String, path: String?) -> String? {
-        if name.contains("/") { return isExecutableFile(name) ? name : nil }
+        if name.contains("/") { return isFile(name) ? name : nil }
         guard !name.isEmpty else { return nil }
+        var fallback: String?
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            if isExecutableFile(candidate) { return candidate }
+            guard isFile(candidate) else { continue }
+            if access(candidate, X_OK) == 0 { return candidate }
+            fallback = fallback ?? candidate
         }
-        return nil
+        return fallback
     }
 
-    static func isExecutableFile(_ path: String) -> Bool {
+    static func isFile(_ path: String) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Undoes SignalSetup.install: exec keeps the mask and ignored signals.
