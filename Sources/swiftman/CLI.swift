@@ -35,7 +35,7 @@ enum CLI {
                     return 0
                 }
                 guard rest.isEmpty else { throw UsageError(message: "unexpected argument \"\(rest[0])\"") }
-                print("swiftman \(version) (\(buildMode))")
+                printVersion()
                 return 0
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = helpText(topic) {
@@ -94,6 +94,11 @@ enum CLI {
         Every command accepts --help. Options can also be set as SWIFTMAN_<OPTION>
         environment variables (e.g. SWIFTMAN_TIMEOUT=10); flags win.
         """
+
+    static func printVersion() {
+        var line = "swiftman \(version) (\(buildMode))\n"
+        line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+    }
 
     /// Writes to fd 2 directly (the `stderr` global is not concurrency-safe).
     static func printError(_ message: String) {
