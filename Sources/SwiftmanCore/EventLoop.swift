@@ -97,6 +97,9 @@ public final class EventLoop: SupervisorHost {
     private let outNonBlocking: Bool
     private var outBlocked = false
     private var outClosed = false
+    /// A second SIGINT/SIGTERM arrived during shutdown: exit without waiting
+    /// for a stalled stdout reader.
+    private var impatient = false
 
     /// Open child pipes and pty masters (read ends) → label, and the ones each
     /// live child writes to.
@@ -283,7 +286,9 @@ public final class EventLoop: SupervisorHost {
             case SIGCHLD: _ = reapChildren(now: now)
             case SIGUSR1, SIGUSR2: supervisor.forward(signal: signo)
             case SIGWINCH: resizeTerminals()
-            default: supervisor.requestStop(signal: signo, now: now)
+            default:
+                if supervisor.phase != .running && signo != SIGHUP { impatient = true }
+                supervisor.requestStop(signal: signo, now: now)
             }
         }
     }
@@ -311,13 +316,13 @@ public final class EventLoop: SupervisorHost {
         close(fd)
     }
 
-    /// Reads what a pipe holds right now (until EAGAIN or EOF).
+    /// Reads what a pipe holds right now, until EAGAIN, EOF or a full output
+    /// queue (the loop reads the rest once stdout has caught up). Never blocks.
     private func drain(_ fd: Int32) {
-        while pipes[fd] != nil {
+        while pipes[fd] != nil && !queue.isFull {
             let n = read(fd, readBuffer, EventLoop.readSize)
             if n > 0 {
                 if !outClosed { framer.ingest(stream: Int(fd), readBuffer, n, now: monotonicNow()) }
-                if queue.isFull { flushOutputBlocking() }
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && errno == EAGAIN {
@@ -328,9 +333,18 @@ public final class EventLoop: SupervisorHost {
         }
     }
 
+    /// At exit: everything still in the pipes goes out, waiting for stdout as
+    /// needed. Writers that outlived us (escaped the group) are not waited for.
     private func drainAllPipes() {
-        for fd in pipes.keys { drain(fd) }
-        for fd in Array(pipes.keys) { closePipe(fd) }
+        for fd in Array(pipes.keys) {
+            while pipes[fd] != nil {
+                drain(fd)
+                guard queue.isFull else { break }
+                flushOutputBlocking()
+                if outClosed { break }
+            }
+            if pipes[fd] != nil { closePipe(fd) }
+        }
     }
 
     // MARK: stdout
@@ -345,8 +359,8 @@ public final class EventLoop: SupervisorHost {
         }
     }
 
-    /// Waits for stdout to take the queue; used when draining at exit and when
-    /// a drain overfills the queue. Gives up on a second stop signal.
+    /// Waits for stdout to take the queue, at exit. A second SIGINT or SIGTERM
+    /// (before or while waiting) gives up on a consumer that stopped reading.
     private func flushOutputBlocking() {
         while !queue.isEmpty && !outClosed {
             outBlocked = false
@@ -354,11 +368,16 @@ public final class EventLoop: SupervisorHost {
             guard outBlocked else { continue }
             var fds = [pollfd(fd: outFD, events: Int16(POLLOUT), revents: 0),
                        pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 && errno != EINTR { return }
+            if !impatient && poll(&fds, 2, -1) < 0 && errno != EINTR { return }
             if fds[1].revents != 0 {
                 let signo = sm_signalfd_next(signalFD)
-                if signo == SIGINT || signo == SIGTERM { queue.discard(); return }
-                if signo == SIGCHLD { _ = reapChildren(now: monotonicNow()) }
+                if signo == SIGINT || signo == SIGTERM { impatient = true }
+            }
+            if impatient {
+                // Stop waiting: what is still queued or piped is dropped.
+                queue.discard()
+                outClosed = true
+                return
             }
         }
     }
