@@ -157,6 +157,10 @@ final class ControlServer {
     private func reply(_ fd: Int32, _ answer: ControlReply) {
         var text = answer.encoded
         text.withUTF8 { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        // Read what the client already sent, so closing does not reset the
+        // connection before it has read our reply.
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        _ = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         Glibc.close(fd)
     }
 
@@ -190,7 +194,9 @@ public enum ControlClient {
         while true {
             let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == ECONNRESET && sendError != nil { break }
+            // A server that refused us closes without reading our request;
+            // the reply it sent first is what counts.
+            if n < 0 && errno == ECONNRESET && (sendError != nil || !response.isEmpty) { break }
             if n < 0 { throw .failed("no reply: \(errnoDescription())") }
             if n == 0 { break }
             response += buffer[0..<n]

@@ -108,6 +108,9 @@ public final class EventLoop: SupervisorHost {
     /// Per instance slot: the labels of its stdout and stderr (the same one
     /// unless the JSON format must tell the streams apart).
     private var labelsBySlot: [(out: Int, err: Int)] = []
+    /// Exits not yet reported because the child's last output is still being
+    /// relayed: per pid, the bytes each of its pipes held when it was reaped.
+    private var pendingExits: [Int32: (status: ExitStatus, unread: [Int32: Int])] = [:]
     /// Pty masters, to pass on window size changes.
     private var ttyMasters: Set<Int32> = []
     private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: EventLoop.readSize)
@@ -202,7 +205,9 @@ public final class EventLoop: SupervisorHost {
             framer.clock.update()
             if ready < 0 && errno != EINTR { break }
             if ready > 0 { handleReady(now: now) }
-            framer.flushDuePartials(now: now)
+            // While stdout is backed up the pipes are not read, so a "quiet"
+            // child may just be unread: its partial line waits.
+            if !queue.isFull { framer.flushDuePartials(now: now) }
             control?.expire(now: now)
             supervisor.tick(now: now)
         }
@@ -225,7 +230,8 @@ public final class EventLoop: SupervisorHost {
         }
         // Served even while output is backed up: control never waits on stdout.
         control?.appendPollEntries(to: &pollFDs)
-        let deadlines = [supervisor.nextDeadline, framer.nextPartialDeadline, control?.nextDeadline].compactMap { $0 }
+        let partial = queue.isFull ? nil : framer.nextPartialDeadline
+        let deadlines = [supervisor.nextDeadline, partial, control?.nextDeadline].compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }
         let ms = (next - now + 999_999) / 1_000_000
         return Int32(clamping: max(0, ms))
@@ -287,7 +293,15 @@ public final class EventLoop: SupervisorHost {
             case SIGUSR1, SIGUSR2: supervisor.forward(signal: signo)
             case SIGWINCH: resizeTerminals()
             default:
-                if supervisor.phase != .running && signo != SIGHUP { impatient = true }
+                if supervisor.phase != .running && signo != SIGHUP {
+                    impatient = true
+                    // A stalled reader no longer holds anything up: output is
+                    // dropped, so leftover child output (and exits) flow again.
+                    if outBlocked {
+                        queue.discard()
+                        outClosed = true
+                    }
+                }
                 supervisor.requestStop(signal: signo, now: now)
             }
         }
@@ -300,8 +314,8 @@ public final class EventLoop: SupervisorHost {
     private func readPipe(_ fd: Int32, now: Int64) -> Bool {
         let n = read(fd, readBuffer, EventLoop.readSize)
         if n > 0 {
-            if outClosed { return true }
-            framer.ingest(stream: Int(fd), readBuffer, n, now: now)
+            if !outClosed { framer.ingest(stream: Int(fd), readBuffer, n, now: now) }
+            consumed(n, from: fd)
             return true
         }
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return true }
@@ -314,6 +328,7 @@ public final class EventLoop: SupervisorHost {
         pipes[fd] = nil
         ttyMasters.remove(fd)
         close(fd)
+        consumed(0, from: fd, closed: true)
     }
 
     /// Reads what a pipe holds right now, until EAGAIN, EOF or a full output
@@ -323,6 +338,7 @@ public final class EventLoop: SupervisorHost {
             let n = read(fd, readBuffer, EventLoop.readSize)
             if n > 0 {
                 if !outClosed { framer.ingest(stream: Int(fd), readBuffer, n, now: monotonicNow()) }
+                consumed(n, from: fd)
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && errno == EAGAIN {
@@ -409,10 +425,40 @@ public final class EventLoop: SupervisorHost {
             }
             let exit: ExitStatus = sm_wifsignaled(status) != 0
                 ? .signaled(sm_wtermsig(status)) : .exited(sm_wexitstatus(status))
-            // Print what the child wrote before saying it exited.
-            for fd in pipesByPid.removeValue(forKey: pid) ?? [] { drain(fd) }
-            if !supervisor.childExited(pid: pid, status: exit, now: now) {
-                orphansSignalled[pid] = nil
+            // Print what the child wrote before saying it exited. With stdout
+            // backed up that waits until the bytes it left have been relayed.
+            var unread: [Int32: Int] = [:]
+            for fd in pipesByPid.removeValue(forKey: pid) ?? [] {
+                drain(fd)
+                if pipes[fd] != nil, case let n = sm_bytes_readable(fd), n > 0 { unread[fd] = Int(n) }
+            }
+            if unread.isEmpty {
+                reportExit(pid, exit, now: now)
+            } else {
+                pendingExits[pid] = (exit, unread)
+            }
+        }
+    }
+
+    private func reportExit(_ pid: Int32, _ status: ExitStatus, now: Int64) {
+        if !supervisor.childExited(pid: pid, status: status, now: now) {
+            orphansSignalled[pid] = nil
+        }
+    }
+
+    /// Counts relayed bytes against a pending exit; reports it once the
+    /// child's leftover output is through (or its pipe is closed).
+    private func consumed(_ n: Int, from fd: Int32, closed: Bool = false) {
+        guard !pendingExits.isEmpty else { return }
+        for (pid, entry) in pendingExits {
+            guard let left = entry.unread[fd] else { continue }
+            var unread = entry.unread
+            unread[fd] = closed || left - n <= 0 ? nil : left - n
+            if unread.isEmpty {
+                pendingExits[pid] = nil
+                reportExit(pid, entry.status, now: monotonicNow())
+            } else {
+                pendingExits[pid] = (entry.status, unread)
             }
         }
     }

@@ -19,6 +19,8 @@ int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 
 /// pipe2(O_CLOEXEC); the read end (fds[0]) also gets O_NONBLOCK when asked.
 int sm_pipe(int fds[2], int nonblock_read);
+/// Bytes waiting to be read from `fd` (FIONREAD), or 0.
+int sm_bytes_readable(int fd);
 /// Grows a pipe's buffer (F_SETPIPE_SZ); returns the new size or -1.
 int sm_set_pipe_size(int fd, int size);
 
