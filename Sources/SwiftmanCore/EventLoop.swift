@@ -430,7 +430,15 @@ public final class EventLoop: SupervisorHost {
             var unread: [Int32: Int] = [:]
             for fd in pipesByPid.removeValue(forKey: pid) ?? [] {
                 drain(fd)
-                if pipes[fd] != nil, case let n = sm_bytes_readable(fd), n > 0 { unread[fd] = Int(n) }
+                guard pipes[fd] != nil else { continue }
+                let n = sm_bytes_readable(fd)
+                if n > 0 {
+                    unread[fd] = Int(n)
+                } else {
+                    // Still open (a grandchild holds it), nothing left from the
+                    // child: its last line without a newline is final.
+                    framer.flushPartial(stream: Int(fd))
+                }
             }
             if unread.isEmpty {
                 reportExit(pid, exit, now: now)
@@ -454,6 +462,7 @@ public final class EventLoop: SupervisorHost {
             guard let left = entry.unread[fd] else { continue }
             var unread = entry.unread
             unread[fd] = closed || left - n <= 0 ? nil : left - n
+            if unread[fd] == nil && !closed { framer.flushPartial(stream: Int(fd)) }
             if unread.isEmpty {
                 pendingExits[pid] = nil
                 reportExit(pid, entry.status, now: monotonicNow())

@@ -343,6 +343,28 @@ private func brokenFloodLines(_ output: String, text: String, names: [String]) -
         project.expectNothingLeft()
     }
 
+    /// A child floods and exits while the reader pauses, so swiftman reaps it
+    /// with its last output still unread (behind backpressure). "exited" must
+    /// still come after that output, including its last line without a newline.
+    @Test func exitIsReportedAfterTheLastOutputUnderBackpressure() throws {
+        let project = try Project(procfile: "w: seq 1 300000; printf LAST\nkeeper: exec sleep 1000\n")
+        let (swiftman, consumer) = try project.startIntoFIFO()
+        usleep(1_000_000)
+        for _ in 0..<200 {
+            consumer.readSome(1 << 16)
+            usleep(10_000)
+        }
+        swiftman.signal(SIGTERM)
+        #expect(consumer.readToEOF(timeout: 60))
+        #expect(try swiftman.wait(timeout: 15) == 0)
+        let lines = consumer.text.split(separator: "\n").map(String.init)
+        let last = lines.firstIndex { $0.hasPrefix("w.1") && $0.hasSuffix("| LAST") }
+        let exited = lines.firstIndex { $0.contains("w.1 exited with code 0") }
+        #expect(last != nil && exited != nil && last! < exited!,
+                "LAST at \(String(describing: last)), exited at \(String(describing: exited))")
+        project.expectNothingLeft()
+    }
+
     /// The reader stops reading altogether. The first SIGTERM stops the children;
     /// swiftman then waits to deliver what it holds. A second SIGTERM gives up on
     /// the reader: swiftman exits 0 without it.
