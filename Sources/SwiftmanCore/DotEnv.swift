@@ -71,6 +71,8 @@ private struct DotEnvParser {
     /// Bytes copied from variables so far, against `DotEnv.maxInterpolatedBytes`.
     var interpolated = 0
     var gaveUp = false
+    /// The source text of the value just parsed (inside the quotes, if any).
+    var rawValue = 0..<0
 
     mutating func run() {
         while pos < text.count, !gaveUp { parseLine() }
@@ -103,7 +105,9 @@ private struct DotEnvParser {
         pos = equals + 1
         guard let value = parseValue(key: keyBytes), let key else { return }
         // The environment is made of C strings: a NUL would silently cut the value.
-        if value.contains(0) { return fail(entryLine, "value of \(ConfigText.quoted(keyBytes)) contains a NUL byte") }
+        // The source is checked too, so a NUL in an unused default is an error
+        // whatever the environment holds.
+        if value.contains(0) || text[rawValue].contains(0) { return fail(entryLine, "value of \(ConfigText.quoted(keyBytes)) contains a NUL byte") }
         let string = String(decoding: value, as: UTF8.self)
         defined[key] = string
         entries.append(DotEnv.Entry(key: key, value: string, line: entryLine))
@@ -122,6 +126,7 @@ private struct DotEnvParser {
     /// nil after an error (already reported).
     private mutating func parseValue(key: ArraySlice<UInt8>) -> [UInt8]? {
         skipBlanks()
+        rawValue = pos..<pos
         guard pos < text.count else { return [] }
         switch text[pos] {
         case .singleQuote, .doubleQuote:
@@ -132,7 +137,8 @@ private struct DotEnvParser {
             let end = lineEnd(from: pos)
             var stop = pos
             while stop < end, !(text[stop] == .hash && ConfigText.isBlank(text[stop - 1])) { stop += 1 }
-            let value = expand(pos..<ConfigText.trimmed(text[pos..<stop]).endIndex, quoted: false)
+            rawValue = pos..<ConfigText.trimmed(text[pos..<stop]).endIndex
+            let value = expand(rawValue, quoted: false)
             nextLine()
             return value
         }
@@ -156,6 +162,7 @@ private struct DotEnvParser {
         }
 
         // Single quotes are literal; double quotes take escapes and interpolation.
+        rawValue = (open + 1)..<close
         let value = quote == .singleQuote ? Array(text[(open + 1)..<close]) : expand((open + 1)..<close, quoted: true)
         move(to: close + 1)
         skipBlanks()
