@@ -163,7 +163,7 @@ public final class LineFramer {
                 if content > lineLimit {
                     // Split before a UTF-8 continuation byte, never inside a character.
                     var piece = lineLimit
-                    while piece > lineLimit - 3 && buf[start + piece] & 0xC0 == 0x80 { piece -= 1 }
+                    while piece > max(1, lineLimit - 3) && buf[start + piece] & 0xC0 == 0x80 { piece -= 1 }
                     if buf[start + piece] & 0xC0 == 0x80 { piece = lineLimit }
                     emit(label, buf.baseAddress! + start, piece)
                     start += piece

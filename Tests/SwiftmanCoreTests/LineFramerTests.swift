@@ -114,6 +114,15 @@ private func output(_ framer: LineFramer) -> String {
         #expect(output(f) == "web.1    | aé\nweb.1    | €x\n")
     }
 
+    @Test func tinyLimitsStillMakeProgress() {
+        for limit in 1...3 {
+            let (f, _, _) = makeFramer(lineLimit: limit)
+            feedBytes(f, 10, [0x41, 0x80, 0x80, 0x80, 0x80, 0x0A])
+            let pieces = f.queue.contents.split(separator: 10).map { Array($0.dropFirst("web.1    | ".utf8.count)) }
+            #expect(Array(pieces.joined()) == [UInt8]([0x41, 0x80, 0x80, 0x80, 0x80]), "limit \(limit)")
+        }
+    }
+
     @Test func aLineOfExactlyTheLimitIsOneLine() {
         let (f, _, _) = makeFramer(lineLimit: 4)
         feed(f, 10, "abcd\n")
