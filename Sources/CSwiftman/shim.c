@@ -82,8 +82,6 @@ int sm_bytes_readable(int fd) {
     return ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
 }
 
-int sm_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
-
 int sm_signalfd(const sigset_t *mask) { return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC); }
 
 int sm_signalfd_next(int fd) {

@@ -21,8 +21,6 @@ int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
 int sm_pipe(int fds[2], int nonblock_read);
 /// Bytes waiting to be read from `fd` (FIONREAD), or 0.
 int sm_bytes_readable(int fd);
-/// Grows a pipe's buffer (F_SETPIPE_SZ); returns the new size or -1.
-int sm_set_pipe_size(int fd, int size);
 
 /// signalfd over `mask`, non-blocking and close-on-exec.
 int sm_signalfd(const sigset_t *mask);

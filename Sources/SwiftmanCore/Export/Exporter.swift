@@ -126,7 +126,7 @@ public enum Exporter {
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Diagnostic(path, "cannot write: \(errnoDescription())")
@@ -135,9 +135,6 @@ public enum Exporter {
         }
     }
 }
-
-/// `write(2)`, reachable from `Exporter`, which has a `write` of its own.
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ n: Int) -> Int { write(fd, buffer, n) }
 
 // MARK: - Shared by the exporters
 
