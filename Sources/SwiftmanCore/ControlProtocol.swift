@@ -104,16 +104,20 @@ public enum ControlReply: Equatable, Sendable {
     }
 }
 
-/// One `ps` row on the wire: `name pid state uptime-ms restarts port`.
+/// One `ps` row on the wire: `name pid state uptime-ms restarts port
+/// requested-restarts exit-code processes` (`-` for no pid or exit code).
 extension InstanceStatus {
     public var encoded: String {
-        "\(name) \(pid.map(String.init) ?? "-") \(state) \(uptime / 1_000_000) \(restarts) \(port)"
+        "\(name) \(pid.map(String.init) ?? "-") \(state) \(uptime / 1_000_000) \(restarts) \(port) "
+            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes)"
     }
 
     public init?(encoded: String) {
         let f = encoded.split(separator: " ").map(String.init)
-        guard f.count == 6, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]) else { return nil }
-        self.init(name: f[0], pid: Int32(f[1]), state: f[2], uptime: ms * 1_000_000, restarts: restarts, port: port)
+        guard f.count == 9, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]),
+              let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
+        self.init(name: f[0], pid: Int32(f[1]), state: f[2], uptime: ms * 1_000_000, restarts: restarts, port: port,
+                  requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
     }
 }
 

@@ -214,11 +214,22 @@ public final class LineFramer {
         }
     }
 
-    /// One of swiftman's own events, under the name `system`.
-    public func system(_ message: String) {
-        systemLabel.stamp(clock)
-        var message = message
-        message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
+    /// One of swiftman's own events: a `system` line in text; in JSON an
+    /// object whose `process` is the instance it concerns (else `system`),
+    /// with stream `system` and the event's own fields.
+    public func event(_ event: LifecycleEvent) {
+        switch style.format {
+        case .text:
+            systemLabel.stamp(clock)
+            var message = event.text
+            message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
+        case .json:
+            var line = "{\"time\":\"" + String(decoding: clock.rfc3339, as: UTF8.self)
+                + "\",\"process\":\"" + JSON.escape(event.instance ?? "system")
+                + "\",\"stream\":\"system\",\"message\":\"" + JSON.escape(event.text) + "\""
+            for field in event.fields { line += ",\"" + field.key + "\":" + field.value.rendered }
+            queue.append(line + "}\n")
+        }
     }
 
     /// Emits one output line: `length` bytes at `bytes`, which may or may not

@@ -1,21 +1,17 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What the supervisor needs from the outside world: the seam that lets tests
 /// drive it with fake processes and a fake clock.
 public protocol SupervisorHost: AnyObject {
-    /// Starts an instance in its own process group; returns its pid (= pgid)
-    /// or why it could not start.
+    /// Starts an instance as the leader of a new process group; returns its
+    /// pid (= pgid) or why it could not start.
     func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError>
     /// Sends `signal` to a whole process group.
     func signal(group: Int32, _ signal: Int32)
     /// Sends `signal` to orphans handed to swiftman (subreaper / PID 1).
     func signalOrphans(_ signal: Int32)
-    /// Prints one of swiftman's own events under the name `system`.
-    func system(_ message: String)
+    /// Reports one of swiftman's own events (printed as a `system` line).
+    func report(_ event: LifecycleEvent)
 }
 
 /// Why a control request could not be carried out.
@@ -27,18 +23,45 @@ public struct ControlFailure: Error, Equatable, Sendable, CustomStringConvertibl
 /// One row of `swiftman ps`.
 public struct InstanceStatus: Equatable, Sendable {
     public let name: String
+    /// The group leader: the program itself for a simple command.
     public let pid: Int32?
     /// running, stopping, backoff, done, crashed, stopped or starting.
     public let state: String
     /// Nanoseconds since it started, while running.
     public let uptime: Int64
+    /// Restarts after a crash (or a clean exit under `always`).
     public let restarts: Int
     public let port: Int
+    /// Restarts asked for with `swiftman restart`.
+    public var requestedRestarts: Int = 0
+    /// How the last run ended, for `done` and `crashed` rows.
+    public var exitCode: Int32? = nil
+    /// Processes in the instance's group (filled in by the runtime).
+    public var processes: Int = 0
+
+    public init(name: String, pid: Int32?, state: String, uptime: Int64, restarts: Int, port: Int,
+                requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {
+        self.name = name
+        self.pid = pid
+        self.state = state
+        self.uptime = uptime
+        self.restarts = restarts
+        self.port = port
+        self.requestedRestarts = requestedRestarts
+        self.exitCode = exitCode
+        self.processes = processes
+    }
 }
 
 public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// No retry can succeed (E2BIG: the environment is too large): the
+    /// formation stops instead of crash-looping.
+    public let permanent: Bool
+    public init(_ description: String, permanent: Bool = false) {
+        self.description = description
+        self.permanent = permanent
+    }
 }
 
 /// Restart, stop and crash-loop rules. Times are nanoseconds.
@@ -65,7 +88,9 @@ public final class Supervisor {
         case running(pid: Int32)
         /// Waiting to be restarted.
         case backoff(until: Int64)
-        /// Sent its stop signal; SIGKILL follows at `deadline` unless `killed`.
+        /// Its group was sent the stop signal (on request, at shutdown, or
+        /// because the leader died while the rest lived on); SIGKILL follows at
+        /// `deadline` unless `killed`. It ends when the group is empty.
         case stopping(pid: Int32, deadline: Int64, killed: Bool)
         /// Ended and stays ended (clean exit under on-failure, or stopped).
         case exited(ExitStatus?)
@@ -88,7 +113,10 @@ public final class Supervisor {
         public internal(set) var state: State = .pending
         public internal(set) var intent = Intent.normal
         public internal(set) var startedAt: Int64 = 0
+        /// Restarts decided by the restart policy.
         public internal(set) var restarts = 0
+        /// Restarts asked for over the control socket.
+        public internal(set) var requestedRestarts = 0
         var recentFailures: [Int64] = []
         var backoff: Int64 = 0
 
@@ -103,6 +131,9 @@ public final class Supervisor {
             if case .exited = state { return true }
             return false
         }
+
+        /// Counts toward the type's running formation (`scale` targets these).
+        var isActive: Bool { intent != .retire && intent != .hold && !hasExited }
     }
 
     public enum Phase: Equatable, Sendable {
@@ -128,11 +159,12 @@ public final class Supervisor {
         self.host = host
     }
 
-    /// Starts every instance.
+    /// Starts every instance. A launch that fails may begin shutdown: then
+    /// the rest are never started (nothing starts once shutdown has begun).
     public func start(now: Int64) {
         for slot in instances.indices { launch(slot, now: now) }
         if instances.isEmpty {
-            host.system("no processes to start")
+            host.report(.nothingToStart)
             stopAll(exitCode: 0, now: now)
         }
     }
@@ -157,22 +189,34 @@ public final class Supervisor {
         return deadlines.min()
     }
 
-    /// Reports a reaped child. Returns false when the pid is not an instance
-    /// (an orphan reaped as subreaper or PID 1).
+    /// An instance has ended: its leader `pid` was reaped with `status`, its
+    /// process group is empty and its output relayed. Returns false when the
+    /// pid is not an instance (an orphan reaped as subreaper or PID 1).
     @discardableResult
     public func childExited(pid: Int32, status: ExitStatus, now: Int64) -> Bool {
         guard let slot = slotByPid.removeValue(forKey: pid) else { return false }
-        host.system("\(instances[slot].spec.name) \(status)")
+        host.report(.exited(instance: instances[slot].spec.name, pid: pid, status: status))
         instances[slot].state = .exited(status)
         guard phase == .running else { return true }
         switch instances[slot].intent {
         case .normal: decide(slot, status: status, now: now)
         case .restart:
             instances[slot].intent = .normal
-            relaunch(slot, now: now)
+            instances[slot].requestedRestarts += 1
+            launch(slot, now: now)
         case .hold, .retire: break
         }
         return true
+    }
+
+    /// An instance's leader died but `remaining` processes of its group live
+    /// on. Unless it is already being stopped, the rest gets the stop signal
+    /// (SIGKILL after the grace time): nothing restarts until the group is
+    /// empty, so an instance never runs twice.
+    public func leaderExited(pid: Int32, status: ExitStatus, remaining: Int, now: Int64) {
+        guard let slot = slotByPid[pid], case .running = instances[slot].state else { return }
+        host.report(.leaderExited(instance: instances[slot].spec.name, pid: pid, status: status, remaining: remaining))
+        sendStopSignal(slot, pid: pid, now: now)
     }
 
     /// Handles an instance that ended by itself while the formation runs.
@@ -186,7 +230,7 @@ public final class Supervisor {
         if status.isSuccess && policy == .onFailure {
             // A one-shot task stays done; when nothing is left, we are done.
             if instances.allSatisfy({ $0.intent == .retire || $0.hasExited }) {
-                host.system("all processes have finished")
+                host.report(.allFinished)
                 stopAll(exitCode: 0, now: now)
             }
             return
@@ -196,7 +240,7 @@ public final class Supervisor {
             instances[slot].recentFailures.removeAll { $0 <= now - window }
             let limit = config.restartLimit[spec.type]
             if instances[slot].recentFailures.count >= limit {
-                host.system("\(spec.name) failed \(limit + 1) times within \(formatSeconds(window)) (restart limit \(limit)); stopping")
+                host.report(.restartLimit(instance: spec.name, limit: limit, window: window))
                 stopAll(exitCode: status.code, now: now)
                 return
             }
@@ -208,43 +252,59 @@ public final class Supervisor {
             ? config.backoffInitial : min(previous * 2, config.backoffMax)
         instances[slot].backoff = delay
         instances[slot].state = .backoff(until: now + delay)
-        host.system("\(spec.name) restarting in \(formatSeconds(delay))")
+        host.report(.restarting(instance: spec.name, delay: delay))
     }
 
     /// Restarts instances whose backoff is over; sends SIGKILL to whatever
     /// outlived its grace timeout.
     public func tick(now: Int64) {
-        var overdue: [String] = []
         for slot in instances.indices {
             switch instances[slot].state {
             case .backoff(let until) where until <= now && phase == .running:
-                relaunch(slot, now: now)
+                instances[slot].restarts += 1
+                launch(slot, now: now)
             case .stopping(let pid, let deadline, false) where deadline <= now:
+                // Announced for the instance it hits, before the kill.
+                host.report(.killedAfterGrace(instance: instances[slot].spec.name, pid: pid, grace: config.timeout))
                 host.signal(group: pid, SIGKILL)
                 instances[slot].state = .stopping(pid: pid, deadline: deadline, killed: true)
-                overdue.append(instances[slot].spec.name)
             default:
                 break
             }
         }
-        if !overdue.isEmpty { host.system("sending SIGKILL to \(overdue.joined(separator: ", "))") }
         if case .stopping(let deadline, false) = phase, deadline <= now {
             phase = .stopping(deadline: deadline, killed: true)
             host.signalOrphans(SIGKILL)
         }
     }
 
-    /// SIGINT, SIGTERM or SIGHUP from outside (or stdout closing). The first
-    /// stops the formation gracefully with exit code 0; a second SIGINT or
-    /// SIGTERM during shutdown kills at once.
+    /// A stopping signal from outside (SIGINT, SIGTERM, SIGHUP, SIGQUIT, …) or
+    /// stdout closing. The first stops the formation gracefully with exit code
+    /// 0; a second SIGINT, SIGTERM or SIGQUIT during shutdown kills at once.
     public func requestStop(signal: Int32?, now: Int64) {
         switch phase {
         case .running:
-            host.system(signal.map { "\(Signals.name($0)) received" } ?? "output closed")
+            host.report(signal.map { .signalReceived(signal: $0) } ?? .outputClosed)
             stopAll(exitCode: 0, now: now)
         case .stopping(_, let killed):
-            if !killed && (signal == SIGINT || signal == SIGTERM) { killAll(now: now) }
+            if !killed && (signal == SIGINT || signal == SIGTERM || signal == SIGQUIT) { killAll(now: now) }
         }
+    }
+
+    /// Stops the formation for a cause outside it (stdout failed) with `code`.
+    public func shutDown(exitCode code: Int32, now: Int64) {
+        stopAll(exitCode: code, now: now)
+    }
+
+    /// Whether `pid` leads an instance that runs and is not being stopped.
+    public func isRunning(pid: Int32) -> Bool {
+        guard let slot = slotByPid[pid], case .running = instances[slot].state else { return false }
+        return true
+    }
+
+    /// Instances of `type` that run or are about to (what `scale` counts).
+    public func activeCount(of type: String) -> Int {
+        instances.filter { $0.spec.type == type && $0.isActive }.count
     }
 
     /// Passes SIGUSR1/SIGUSR2 on to every running instance's group.
@@ -256,35 +316,59 @@ public final class Supervisor {
 
     // MARK: live control (scale, restart, stop, ps)
 
-    /// Changes a type's instance count: new instances get their scheme port;
-    /// removed ones, highest numbers first, are stopped gracefully.
+    /// Makes `count` instances of a type run. Stopped or finished instances
+    /// come back first (lowest numbers), then new numbers get their scheme
+    /// ports; scaling down retires what is not running, then the highest
+    /// numbers, stopped gracefully. Returns `type: before → after`, counted in
+    /// running instances.
     public func scale(_ type: String, to count: Int, now: Int64) throws(ControlFailure) -> String {
         guard phase == .running else { throw ControlFailure("shutting down") }
         guard let typeIndex = plan.procfile.index(of: type) else {
             throw ControlFailure("unknown process type \"\(type)\" (Procfile has: \(plan.procfile.typeNames))")
         }
-        let active = members(of: type)
-        if count > active.count {
-            for number in (active.count + 1)...count {
-                let spec = plan.instance(type: plan.procfile.types[typeIndex], typeIndex: typeIndex, number: number)
-                let slot: Int
-                if let reusable = instances.indices.first(where: {
-                    instances[$0].spec == spec && instances[$0].intent == .retire && instances[$0].hasExited
-                }) {
-                    slot = reusable
-                    instances[slot].intent = .normal
-                    instances[slot].recentFailures = []
-                    instances[slot].backoff = 0
-                } else {
-                    slot = instances.count
-                    instances.append(Instance(spec: spec))
-                }
-                launch(slot, now: now)
+        let members = members(of: type)
+        var active = members.filter { instances[$0].isActive }
+        var inactive = members.filter { !instances[$0].isActive }
+        let before = active.count
+        // Check the ports before anything changes: all or nothing.
+        let newNumbers = count > members.count ? Array((members.count + 1)...count) : []
+        var newSpecs: [InstanceSpec] = []
+        for number in newNumbers {
+            let spec = plan.instance(type: plan.procfile.types[typeIndex], typeIndex: typeIndex, number: number)
+            guard spec.port <= 65535 else {
+                throw ControlFailure("\(spec.name) would get port \(spec.port), above 65535")
             }
-        } else {
-            for slot in active.dropFirst(count).reversed() { stop(slot, now: now, intent: .retire) }
+            newSpecs.append(spec)
         }
-        return "\(type): \(active.count) → \(count)"
+        while active.count < count, !inactive.isEmpty {
+            let slot = inactive.removeFirst()
+            reactivate(slot)
+            launch(slot, now: now)
+            active.append(slot)
+        }
+        for spec in newSpecs.prefix(max(0, count - active.count)) {
+            let slot: Int
+            if let reusable = instances.indices.first(where: {
+                instances[$0].spec == spec && instances[$0].intent == .retire && instances[$0].hasExited
+            }) {
+                slot = reusable
+                reactivate(slot)
+            } else {
+                slot = instances.count
+                instances.append(Instance(spec: spec))
+            }
+            launch(slot, now: now)
+            active.append(slot)
+        }
+        for slot in inactive { instances[slot].intent = .retire }
+        for slot in active.dropFirst(count).reversed() { stop(slot, now: now, intent: .retire) }
+        return "\(type): \(before) → \(min(count, active.count))"
+    }
+
+    private func reactivate(_ slot: Int) {
+        instances[slot].intent = .normal
+        instances[slot].recentFailures = []
+        instances[slot].backoff = 0
     }
 
     /// Restarts a type's instances (`web`) or one instance (`web.2`): a running
@@ -297,7 +381,8 @@ public final class Supervisor {
                 stop(slot, now: now, intent: .restart)
             case .pending, .backoff, .exited:
                 instances[slot].intent = .normal
-                relaunch(slot, now: now)
+                instances[slot].requestedRestarts += 1
+                launch(slot, now: now)
             }
             return instances[slot].spec.name
         }
@@ -313,23 +398,29 @@ public final class Supervisor {
         }
     }
 
-    /// One row per instance in the formation, for `ps`.
+    /// One row per instance in the formation, for `ps`: in Procfile order,
+    /// then by number (instances added by `scale` sit with their type).
     public func snapshot(now: Int64) -> [InstanceStatus] {
-        instances.filter { !($0.intent == .retire && $0.hasExited) }.map { instance in
-            let state: String
-            switch instance.state {
-            case .pending: state = "starting"
-            case .running: state = "running"
-            case .stopping: state = "stopping"
-            case .backoff: state = "backoff"
-            case .exited(let status):
-                if instance.intent == .hold || status == nil { state = "stopped" } else { state = status!.isSuccess ? "done" : "crashed" }
+        instances.filter { !($0.intent == .retire && $0.hasExited) }
+            .sorted { ($0.spec.typeIndex, $0.spec.number) < ($1.spec.typeIndex, $1.spec.number) }
+            .map { instance in
+                let state: String
+                var exitCode: Int32?
+                switch instance.state {
+                case .pending: state = "starting"
+                case .running: state = "running"
+                case .stopping: state = "stopping"
+                case .backoff: state = "backoff"
+                case .exited(let status):
+                    exitCode = status?.code
+                    if instance.intent == .hold || status == nil { state = "stopped" } else { state = status!.isSuccess ? "done" : "crashed" }
+                }
+                var uptime: Int64 = 0
+                if case .running = instance.state { uptime = now - instance.startedAt }
+                return InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
+                                      uptime: uptime, restarts: instance.restarts, port: instance.spec.port,
+                                      requestedRestarts: instance.requestedRestarts, exitCode: exitCode)
             }
-            var uptime: Int64 = 0
-            if case .running = instance.state { uptime = now - instance.startedAt }
-            return InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
-                                  uptime: uptime, restarts: instance.restarts, port: instance.spec.port)
-        }
     }
 
     /// The slots of a type's instances still in the formation, by number.
@@ -355,24 +446,28 @@ public final class Supervisor {
     }
 
     private func launch(_ slot: Int, now: Int64) {
+        // Once shutdown has begun nothing new starts.
+        guard phase == .running else {
+            instances[slot].state = .exited(nil)
+            return
+        }
         let spec = instances[slot].spec
         instances[slot].startedAt = now
         switch host.spawn(spec, slot: slot) {
         case .success(let pid):
             instances[slot].state = .running(pid: pid)
             slotByPid[pid] = slot
-            host.system("\(spec.name) started with pid \(pid)")
+            host.report(.started(instance: spec.name, pid: pid))
+        case .failure(let error) where error.permanent:
+            host.report(.cannotStart(instance: spec.name, reason: error.description))
+            instances[slot].state = .exited(.exited(127))
+            stopAll(exitCode: 127, now: now)
         case .failure(let error):
-            host.system("\(spec.name) could not start: \(error)")
+            host.report(.spawnFailed(instance: spec.name, reason: error.description))
             instances[slot].state = .exited(.exited(127))
             // Like a shell that cannot run its command; the restart policy applies.
             decide(slot, status: .exited(127), now: now)
         }
-    }
-
-    private func relaunch(_ slot: Int, now: Int64) {
-        instances[slot].restarts += 1
-        launch(slot, now: now)
     }
 
     /// Asks one instance to stop: its stop signal now, SIGKILL after the grace
@@ -381,13 +476,21 @@ public final class Supervisor {
         instances[slot].intent = intent
         switch instances[slot].state {
         case .running(let pid):
-            host.signal(group: pid, config.stopSignal[instances[slot].spec.type])
-            instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
+            sendStopSignal(slot, pid: pid, now: now)
         case .pending, .backoff:
             instances[slot].state = .exited(nil)
         case .stopping, .exited:
             break
         }
+    }
+
+    /// The type's stop signal to the group, then SIGCONT (as systemd does) so
+    /// a stopped group wakes up to handle it.
+    private func sendStopSignal(_ slot: Int, pid: Int32, now: Int64) {
+        let signal = config.stopSignal[instances[slot].spec.type]
+        host.signal(group: pid, signal)
+        if signal != SIGCONT && signal != SIGKILL { host.signal(group: pid, SIGCONT) }
+        instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
     }
 
     /// Begins shutdown: the stop signal to every running group and to orphans,
@@ -403,11 +506,11 @@ public final class Supervisor {
             }
             stop(slot, now: now, intent: instances[slot].intent)
         }
-        if bySignal.count == 1, let signal = bySignal.keys.first {
-            host.system("sending \(Signals.name(signal)) to all processes")
+        if bySignal.count == 1, let (signal, names) = bySignal.first {
+            host.report(.stopping(instances: names, signal: signal, all: true))
         } else {
             for (signal, names) in bySignal.sorted(by: { $0.key < $1.key }) {
-                host.system("sending \(Signals.name(signal)) to \(names.joined(separator: ", "))")
+                host.report(.stopping(instances: names, signal: signal, all: false))
             }
         }
         host.signalOrphans(config.stopSignal.fallback)
@@ -416,15 +519,18 @@ public final class Supervisor {
     private func killAll(now: Int64) {
         guard case .stopping(let deadline, _) = phase else { return }
         phase = .stopping(deadline: deadline, killed: true)
-        var alive: [String] = []
+        var alive: [(slot: Int, pid: Int32)] = []
         for slot in instances.indices {
-            if case .stopping(let pid, let d, false) = instances[slot].state {
-                host.signal(group: pid, SIGKILL)
-                instances[slot].state = .stopping(pid: pid, deadline: d, killed: true)
-                alive.append(instances[slot].spec.name)
+            switch instances[slot].state {
+            case .running(let pid), .stopping(let pid, _, false): alive.append((slot, pid))
+            default: break
             }
         }
-        if !alive.isEmpty { host.system("sending SIGKILL to \(alive.joined(separator: ", "))") }
+        if !alive.isEmpty { host.report(.killedOnRequest(instances: alive.map { instances[$0.slot].spec.name })) }
+        for (slot, pid) in alive {
+            host.signal(group: pid, SIGKILL)
+            instances[slot].state = .stopping(pid: pid, deadline: now, killed: true)
+        }
         host.signalOrphans(SIGKILL)
     }
 }

@@ -140,7 +140,7 @@ enum Start {
                                style: try style(args, environment: environment),
                                tty: try tty(args, plan: plan),
                                controlSocket: socket.path, controlDirectory: socket.directory)
-        let loop = try EventLoop(config: config)
+        let loop = try FormationRuntime(config: config)
         return loop.run()
     }
 

@@ -123,12 +123,19 @@ enum Control {
         }
     }
 
+    /// `ps`: one row per instance. PROCS counts its process group; RESTARTS
+    /// are the restart policy's, REQUESTED the `restart` commands'; a `done`
+    /// or `crashed` row shows how it ended.
     static func psTable(_ rows: [InstanceStatus]) -> String {
-        let table = [["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "PORT"]] + rows.map {
-            [$0.name, $0.pid.map(String.init) ?? "-", $0.state,
-             $0.state == "running" ? formatUptime($0.uptime) : "-", String($0.restarts), String($0.port)]
+        let header = ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"]
+        let table: [[String]] = [header] + rows.map { (row: InstanceStatus) -> [String] in
+            let pid = row.pid.map(String.init) ?? "-"
+            let processes = row.pid == nil ? "-" : String(row.processes)
+            let state = row.exitCode.map { "\(row.state) (exit \($0))" } ?? row.state
+            let uptime = row.state == "running" ? formatUptime(row.uptime) : "-"
+            return [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
         }
-        let widths = (0..<6).map { c in table.map { $0[c].count }.max()! }
+        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max()! }
         return table.map { row in
             row.enumerated().map { c, cell in cell + String(repeating: " ", count: widths[c] - cell.count) }
                 .joined(separator: "  ").trimmingTrailingSpaces
@@ -137,8 +144,10 @@ enum Control {
 
     static func psJSON(_ rows: [InstanceStatus]) -> String {
         "[" + rows.map { r in
-            "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"state\":\"\(r.state)\","
-                + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),\"port\":\(r.port)}"
+            "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),"
+                + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
+                + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
+                + "\"requested_restarts\":\(r.requestedRestarts),\"port\":\(r.port)}"
         }.joined(separator: ",") + "]"
     }
 

@@ -131,7 +131,8 @@ import Testing
         #expect(host.signals.map(\.pid) == [old])
         sup.childExited(pid: old, status: .signaled(15), now: second)
         #expect(host.pid("web.2") != old)
-        #expect(sup.instances[1].restarts == 1)
+        #expect(sup.instances[1].requestedRestarts == 1)
+        #expect(sup.instances[1].restarts == 0, "a requested restart is not counted as a crash restart")
     }
 
     @Test func stopHoldsAnInstanceWhateverThePolicy() throws {
@@ -171,5 +172,44 @@ import Testing
         #expect(rows.map(\.state) == ["running", "backoff"])
         #expect(rows[0].uptime == 5 * second)
         #expect(rows[1].pid == nil)
+    }
+
+    @Test func scaleCountsRunningInstances() throws {
+        let (sup, host) = try makeSupervisor(formation: Formation(counts: ["web": 2]))
+        sup.start(now: 0)
+        _ = try sup.stop("web.1", now: 0)
+        sup.childExited(pid: host.pid("web.1"), status: .signaled(15), now: 0)
+        #expect(try sup.scale("web", to: 2, now: 0) == "web: 1 → 2", "the stopped web.1 comes back")
+        #expect(sup.snapshot(now: 0).map(\.state) == ["running", "running"])
+        _ = try sup.stop("web.1", now: 0)
+        sup.childExited(pid: host.pid("web.1"), status: .signaled(15), now: 0)
+        let running = host.pid("web.2")
+        #expect(try sup.scale("web", to: 1, now: 0) == "web: 1 → 1")
+        #expect(!host.signals.contains { $0.pid == running }, "the running web.2 is not retired")
+        #expect(sup.snapshot(now: 0).map(\.name) == ["web.2"])
+    }
+
+    @Test func scaleRefusesPortsPastTheLastOne() throws {
+        let plan = try FormationPlan(procfile: Procfile.parse(Array("web: a\n".utf8), path: "Procfile"),
+                                     formation: Formation(), ports: PortPlan(base: 65535))
+        let host = FakeHost()
+        let sup = Supervisor(plan: plan, config: SupervisorConfig(), host: host)
+        sup.start(now: 0)
+        #expect(throws: ControlFailure("web.2 would get port 65536, above 65535")) { try sup.scale("web", to: 3, now: 0) }
+        #expect(host.spawned.count == 1, "nothing started: all or nothing")
+    }
+
+    @Test func psListsScaledInstancesWithTheirTypeAndShowsExitCodes() throws {
+        let (sup, host) = try makeSupervisor(formation: Formation(counts: ["web": 1, "worker": 1]))
+        sup.start(now: 0)
+        _ = try sup.scale("web", to: 2, now: 0)
+        sup.childExited(pid: host.pid("worker.1"), status: .exited(0), now: second)
+        let rows = sup.snapshot(now: second)
+        #expect(rows.map(\.name) == ["web.1", "web.2", "worker.1"])
+        #expect(rows[2].state == "done")
+        #expect(rows[2].exitCode == 0)
+        #expect(rows[0].exitCode == nil)
+        let wire = try #require(InstanceStatus(encoded: rows[2].encoded))
+        #expect(wire == rows[2])
     }
 }

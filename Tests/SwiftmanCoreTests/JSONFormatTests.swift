@@ -30,13 +30,33 @@ private func objects(_ framer: LineFramer) throws -> [[String: String]] {
         let (f, _, _) = makeJSONFramer()
         feed(f, 10, Array("hello\n".utf8))
         feed(f, 11, Array("oops\n".utf8))
-        f.system("web.1 started")
+        f.event(.notice("web.1 started"))
         let all = try objects(f)
         #expect(all == [
             ["time": "2009-02-13T23:31:30.123Z", "process": "web.1", "stream": "stdout", "message": "hello"],
             ["time": "2009-02-13T23:31:30.123Z", "process": "web.1", "stream": "stderr", "message": "oops"],
-            ["time": "2009-02-13T23:31:30.123Z", "process": "system", "stream": "stdout", "message": "web.1 started"],
+            ["time": "2009-02-13T23:31:30.123Z", "process": "system", "stream": "system", "message": "web.1 started",
+             "event": "notice"],
         ])
+    }
+
+    @Test func lifecycleEventsCarryTheirFieldsAsJSONValues() throws {
+        let (f, _, _) = makeJSONFramer()
+        f.event(.exited(instance: "web.1", pid: 4242, status: .exited(3)))
+        f.event(.exited(instance: "web.1", pid: 4243, status: .signaled(9)))
+        f.event(.killedAfterGrace(instance: "web.1", pid: 4243, grace: 2_000_000_000))
+        let lines = f.queue.contents.split(separator: 10)
+        let parsed = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]) }
+        #expect(parsed[0]["process"] as? String == "web.1")
+        #expect(parsed[0]["stream"] as? String == "system")
+        #expect(parsed[0]["event"] as? String == "exited")
+        #expect(parsed[0]["pid"] as? Int == 4242)
+        #expect(parsed[0]["exit_code"] as? Int == 3)
+        #expect(parsed[0]["message"] as? String == "web.1 exited with code 3")
+        #expect(parsed[1]["signal"] as? String == "SIGKILL")
+        #expect(parsed[1]["exit_code"] == nil)
+        #expect(parsed[2]["event"] as? String == "killed_after_grace")
+        #expect(parsed[2]["grace_ms"] as? Int == 2000)
     }
 
     @Test func quotesBackslashesAndControlCharactersAreEscaped() throws {

@@ -40,7 +40,7 @@ private func output(_ framer: LineFramer) -> String {
         let framer = LineFramer(queue: OutputQueue(), style: OutputStyle(color: false, timestamps: false))
         framer.open(stream: 3, label: framer.addLabel(name: "a.1", typeIndex: 0))
         feed(framer, 3, "x\n")
-        framer.system("hello")
+        framer.event(.notice("hello"))
         #expect(output(framer) == "a.1    | x\nsystem | hello\n")
     }
 
@@ -48,7 +48,7 @@ private func output(_ framer: LineFramer) -> String {
         let (f, _, _) = makeFramer(color: true)
         feed(f, 10, "a\n")
         feed(f, 11, "b\n")
-        f.system("s")
+        f.event(.notice("s"))
         #expect(output(f) == "\u{1B}[36mweb.1    | \u{1B}[0ma\n\u{1B}[33mworker.1 | \u{1B}[0mb\n\u{1B}[1;37msystem   | \u{1B}[0ms\n")
     }
 
@@ -141,7 +141,7 @@ private func output(_ framer: LineFramer) -> String {
     @Test func systemLinesNeverLandInsideAPartial() {
         let (f, _, _) = makeFramer()
         feed(f, 10, "half")
-        f.system("web.1 exited with code 0")
+        f.event(.notice("web.1 exited with code 0"))
         f.close(stream: 10)
         #expect(output(f) == "system   | web.1 exited with code 0\nweb.1    | half\n")
     }

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import SwiftmanCore
 
@@ -6,19 +7,24 @@ final class FakeHost: SupervisorHost {
     var nextPid: Int32 = 100
     var spawned: [(name: String, pid: Int32)] = []
     var signals: [(pid: Int32, signal: Int32)] = []
+    /// Groups sent SIGCONT (after a stop signal), kept apart from `signals`.
+    var resumed: [Int32] = []
     var orphanSignals: [Int32] = []
-    var messages: [String] = []
-    var failSpawns: Set<String> = []
+    var events: [LifecycleEvent] = []
+    var messages: [String] { events.map(\.text) }
+    var failSpawns: [String: SpawnError] = [:]
 
     func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
-        if failSpawns.contains(instance.name) { return .failure(SpawnError("boom")) }
+        if let error = failSpawns[instance.name] { return .failure(error) }
         nextPid += 1
         spawned.append((instance.name, nextPid))
         return .success(nextPid)
     }
-    func signal(group: Int32, _ signal: Int32) { signals.append((group, signal)) }
+    func signal(group: Int32, _ signal: Int32) {
+        if signal == SIGCONT { resumed.append(group) } else { signals.append((group, signal)) }
+    }
     func signalOrphans(_ signal: Int32) { orphanSignals.append(signal) }
-    func system(_ message: String) { messages.append(message) }
+    func report(_ event: LifecycleEvent) { events.append(event) }
 
     func pid(_ name: String) -> Int32 { spawned.last { $0.name == name }!.pid }
 }
@@ -197,7 +203,7 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
 
     @Test func spawnFailureFollowsTheRestartPolicy() throws {
         let (sup, host) = try makeSupervisor { $0.restart = PerType(.never) }
-        host.failSpawns = ["worker.1"]
+        host.failSpawns = ["worker.1": SpawnError("boom")]
         sup.start(now: 0)
         #expect(host.messages.contains("worker.1 could not start: boom"))
         #expect(sup.exitCode == 127)
@@ -215,5 +221,75 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
         #expect(formatSeconds(2 * second) == "2s")
         #expect(formatSeconds(60 * second) == "1m")
         #expect(formatSeconds(1_250_000_000) == "1.25s")
+    }
+
+    // MARK: the process group is the instance
+
+    @Test func stopSignalIsFollowedBySIGCONT() throws {
+        let (sup, host) = try makeSupervisor()
+        sup.start(now: 0)
+        sup.requestStop(signal: SIGTERM, now: 0)
+        #expect(host.resumed.sorted() == [host.pid("web.1"), host.pid("worker.1")].sorted(),
+                "a SIGSTOPped group wakes up to handle its stop signal")
+    }
+
+    @Test func leaderGoneGroupAliveIsStoppedBeforeAnyRestart() throws {
+        let (sup, host) = try makeSupervisor { $0.timeout = 2 * second }
+        sup.start(now: 0)
+        let web = host.pid("web.1")
+        sup.leaderExited(pid: web, status: .signaled(9), remaining: 2, now: second)
+        #expect(host.events.last == .leaderExited(instance: "web.1", pid: web, status: .signaled(9), remaining: 2))
+        #expect(host.signals.map(\.signal) == [SIGTERM], "the rest of the group gets the stop signal")
+        #expect(host.resumed == [web])
+        #expect(host.spawned.count == 2, "no second copy while the group lives")
+        #expect(sup.snapshot(now: second).first?.state == "stopping")
+        sup.tick(now: 3 * second)
+        #expect(host.signals.last?.signal == SIGKILL)
+        #expect(host.events.contains(.killedAfterGrace(instance: "web.1", pid: web, grace: 2 * second)))
+        sup.childExited(pid: web, status: .signaled(9), now: 3 * second)
+        #expect(host.events.contains(.exited(instance: "web.1", pid: web, status: .signaled(9))))
+        #expect(host.events.last == .restarting(instance: "web.1", delay: 500_000_000), "the policy decides once the group is empty")
+    }
+
+    @Test func leaderExitDuringAStopIsNotAnnouncedTwice() throws {
+        let (sup, host) = try makeSupervisor()
+        sup.start(now: 0)
+        let web = host.pid("web.1")
+        _ = try sup.restart("web.1", now: 0)
+        let signalsBefore = host.signals.count
+        sup.leaderExited(pid: web, status: .signaled(15), remaining: 1, now: 0)
+        #expect(host.signals.count == signalsBefore)
+        #expect(!host.events.contains { $0.name == "leader_exited" })
+        #expect(host.spawned.count == 2, "the new copy waits for the old group")
+        sup.childExited(pid: web, status: .signaled(15), now: second)
+        #expect(host.spawned.count == 3)
+    }
+
+    @Test func nothingStartsOnceShutdownHasBegun() throws {
+        let (sup, host) = try makeSupervisor("a: x\nb: y\nc: z\n") { $0.restart = PerType(.never) }
+        host.failSpawns = ["a.1": SpawnError("Argument list too long")]
+        sup.start(now: 0)
+        #expect(host.spawned.isEmpty, "b and c are never launched")
+        #expect(sup.isFinished)
+        #expect(sup.exitCode == 127)
+    }
+
+    @Test func aSpawnErrorNoRetryCanFixStopsTheFormation() throws {
+        let (sup, host) = try makeSupervisor()
+        host.failSpawns = ["worker.1": SpawnError("Argument list too long", permanent: true)]
+        sup.start(now: 0)
+        #expect(host.events.contains(.cannotStart(instance: "worker.1", reason: "Argument list too long")))
+        #expect(!host.events.contains { $0.name == "restarting" })
+        #expect(sup.exitCode == 127)
+        guard case .stopping = sup.phase else { Issue.record("expected shutdown"); return }
+    }
+
+    @Test func secondInterruptKillsWhatIsLeftIncludingDrainingGroups() throws {
+        let (sup, host) = try makeSupervisor()
+        sup.start(now: 0)
+        sup.requestStop(signal: SIGTERM, now: 0)
+        sup.requestStop(signal: SIGQUIT, now: 0)
+        #expect(host.signals.filter { $0.signal == SIGKILL }.count == 2)
+        #expect(host.events.last == .killedOnRequest(instances: ["web.1", "worker.1"]))
     }
 }

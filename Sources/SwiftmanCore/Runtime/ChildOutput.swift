@@ -1,0 +1,125 @@
+import Glibc
+import CSwiftman
+
+/// The read ends of every child's output (pipes, pty masters), framed into
+/// prefixed lines. A pipe stays here until every process holding it has
+/// closed it, which may be after its instance has ended (a grandchild that
+/// left the group keeps its lines relayed).
+final class ChildOutput: EventSource {
+    let framer: LineFramer
+    private var queue: OutputQueue { framer.queue }
+    /// Open read ends → their label.
+    private var pipes: [Int32: Int] = [:]
+    /// Bytes a pipe still held when its instance ended: they are relayed
+    /// before the instance's exit is reported.
+    private var owed: [Int32: Int] = [:]
+    /// Output is being discarded (stdout is gone): read, but do not frame.
+    var discarding = false
+    /// A pipe reached EOF (and is closed), or paid what it owed.
+    var onClosed: (_ fd: Int32) -> Void = { _ in }
+    var onPaid: (_ fd: Int32) -> Void = { _ in }
+
+    private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ChildOutput.readSize)
+    private static let readSize = 1 << 16
+
+    init(framer: LineFramer) { self.framer = framer }
+    deinit { readBuffer.deallocate() }
+
+    var isEmpty: Bool { pipes.isEmpty }
+
+    func open(_ fd: Int32, label: Int) {
+        pipes[fd] = label
+        framer.open(stream: Int(fd), label: label)
+    }
+
+    func register(in set: inout PollSet, now: Int64) {
+        // Backpressure: while the queue is full the children are not read, so
+        // they block in write(2) instead of us buffering without limit.
+        guard !queue.isFull else { return }
+        for fd in pipes.keys { set.watch(fd, events: Int16(POLLIN)) }
+    }
+
+    func handle(fd: Int32, events: Int16, now: Int64) {
+        guard pipes[fd] != nil else { return }
+        let n = read(fd, readBuffer, ChildOutput.readSize)
+        if n > 0 {
+            ingest(fd, n, now: now)
+        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+            closePipe(fd)
+        }
+    }
+
+    // A backed-up stdout makes a child look quiet: its partial line waits.
+    var nextDeadline: Int64? { queue.isFull ? nil : framer.nextPartialDeadline }
+
+    func due(now: Int64) {
+        if !queue.isFull { framer.flushDuePartials(now: now) }
+    }
+
+    @inline(__always)
+    private func ingest(_ fd: Int32, _ n: Int, now: Int64) {
+        if !discarding { framer.ingest(stream: Int(fd), readBuffer, n, now: now) }
+        if !owed.isEmpty, let left = owed[fd] {
+            if left - n > 0 {
+                owed[fd] = left - n
+            } else {
+                owed[fd] = nil
+                framer.flushPartial(stream: Int(fd))
+                onPaid(fd)
+            }
+        }
+    }
+
+    private func closePipe(_ fd: Int32) {
+        framer.close(stream: Int(fd))
+        pipes[fd] = nil
+        owed[fd] = nil
+        close(fd)
+        onClosed(fd)
+    }
+
+    /// Reads what a pipe holds right now, until EAGAIN, EOF or a full output
+    /// queue (the loop reads the rest once stdout has caught up). Never blocks.
+    /// Returns whether the pipe is still open.
+    @discardableResult
+    func drain(_ fd: Int32) -> Bool {
+        while pipes[fd] != nil && !queue.isFull {
+            let n = read(fd, readBuffer, ChildOutput.readSize)
+            if n > 0 {
+                ingest(fd, n, now: monotonicNow())
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                return true
+            } else {
+                closePipe(fd)
+            }
+        }
+        return pipes[fd] != nil
+    }
+
+    /// After a drain at an instance's end: whether the pipe still holds bytes
+    /// to relay first (remembered, and `onPaid` called once relayed). A pipe
+    /// with nothing left has its last unterminated line flushed.
+    func owes(_ fd: Int32) -> Bool {
+        guard pipes[fd] != nil else { return false }
+        let n = Int(sm_bytes_readable(fd))
+        if n > 0 {
+            owed[fd] = n
+            return true
+        }
+        framer.flushPartial(stream: Int(fd))
+        return false
+    }
+
+    /// At exit: everything still in the pipes goes out, `flush` waiting for
+    /// stdout as needed. Writers that outlived us are not waited for.
+    func drainAll(flush: () -> Bool) {
+        for fd in Array(pipes.keys) {
+            while drain(fd) {
+                guard queue.isFull, flush() else { break }
+            }
+            if pipes[fd] != nil { closePipe(fd) }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// Everything `swiftman start` needs, resolved and validated by the CLI.
+public struct RunConfig: Sendable {
+    public var plan: FormationPlan
+    /// Working directory of every child.
+    public var root: String
+    /// The children's base environment: inherited, overridden by env files.
+    public var environment: [String: String]
+    public var supervisor: SupervisorConfig
+    public var style: OutputStyle
+    /// Types whose children run on their own pseudo-terminal (--tty).
+    public var tty: TTYSelection
+    /// The control socket, and the private directory to create for it (nil
+    /// when the user chose the path); no socket when `controlSocket` is nil.
+    public var controlSocket: String?
+    public var controlDirectory: String?
+    /// Warnings found while loading (skipped .env lines…), printed once as
+    /// `system` lines when the formation starts.
+    public var notices: [String] = []
+
+    public init(plan: FormationPlan, root: String, environment: [String: String],
+                supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,
+                controlSocket: String? = nil, controlDirectory: String? = nil, notices: [String] = []) {
+        self.plan = plan
+        self.root = root
+        self.environment = environment
+        self.supervisor = supervisor
+        self.style = style
+        self.tty = tty
+        self.controlSocket = controlSocket
+        self.controlDirectory = controlDirectory
+        self.notices = notices
+    }
+}
+
+/// `--tty` (every type) or `--tty web,worker`.
+public enum TTYSelection: Equatable, Sendable {
+    case none
+    case all
+    case types(Set<String>)
+
+    public func includes(_ type: String) -> Bool {
+        switch self {
+        case .none: return false
+        case .all: return true
+        case .types(let set): return set.contains(type)
+        }
+    }
+}
