@@ -14,6 +14,7 @@ let package = Package(
         .target(name: "SwiftmanCore", dependencies: ["CSwiftman"]),
         .executableTarget(name: "swiftman", dependencies: ["SwiftmanCore"]),
         .testTarget(name: "SwiftmanCoreTests", dependencies: ["SwiftmanCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CSwiftman", "swiftman"]),
+        // Resources/ holds the Python programs the tests run (by path, not bundled).
+        .testTarget(name: "IntegrationTests", dependencies: ["CSwiftman", "swiftman"], exclude: ["Resources"]),
     ]
 )

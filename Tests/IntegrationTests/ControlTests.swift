@@ -23,7 +23,10 @@ private struct PSRow: CustomStringConvertible {
     let uptime: Double
     let restarts: Int
     let port: Int
-    var description: String { "\(name) pid=\(pid.map(String.init) ?? "-") \(state) restarts=\(restarts) port=\(port)" }
+    var requestedRestarts = 0
+    var exitCode: Int? = nil
+    var processes = 0
+    var description: String { "\(name) pid=\(pid.map(String.init) ?? "-") \(state) restarts=\(restarts)+\(requestedRestarts) port=\(port) procs=\(processes)" }
 }
 
 private extension Project {
@@ -43,10 +46,12 @@ private extension Project {
             throw HarnessError("ps --json is not an array of objects: \(result.stdout)")
         }
         return try array.map { object in
-            guard Set(object.keys) == ["name", "pid", "state", "uptime", "restarts", "port"],
+            guard Set(object.keys) == ["name", "pid", "processes", "state", "exit_code", "uptime", "restarts",
+                                       "requested_restarts", "port"],
                   let name = object["name"] as? String, let state = object["state"] as? String,
                   let uptime = object["uptime"] as? Double, let restarts = object["restarts"] as? Int,
-                  let port = object["port"] as? Int
+                  let port = object["port"] as? Int, let requested = object["requested_restarts"] as? Int,
+                  let processes = object["processes"] as? Int
             else { throw HarnessError("unexpected ps --json row: \(object)") }
             let pid: Int32?
             if object["pid"] is NSNull {
@@ -56,7 +61,8 @@ private extension Project {
             } else {
                 throw HarnessError("unexpected pid in \(object)")
             }
-            return PSRow(name: name, pid: pid, state: state, uptime: uptime, restarts: restarts, port: port)
+            return PSRow(name: name, pid: pid, state: state, uptime: uptime, restarts: restarts, port: port,
+                         requestedRestarts: requested, exitCode: object["exit_code"] as? Int, processes: processes)
         }
     }
 }
@@ -90,10 +96,6 @@ private extension Swiftman {
     }
 
     /// The pid swiftman printed for the latest start of `name`.
-    func startedPid(_ name: String) -> Int32? {
-        messages(from: "system").last { $0.hasPrefix("\(name) started with pid ") }
-            .flatMap { Int32($0.split(separator: " ").last!) }
-    }
 }
 
 /// A short private directory for XDG_RUNTIME_DIR (the derived socket path must fit in sun_path).
@@ -307,18 +309,20 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         let table = try project.control(["ps"])
         #expect(table.code == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(lines.first == ["NAME", "PID", "STATE", "UPTIME", "RESTARTS", "PORT"], "\(table.stdout)")
+        #expect(lines.first == ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"], "\(table.stdout)")
         #expect(lines.count == 4, "\(table.stdout)")
         for cells in lines.dropFirst() {
-            guard cells.count == 6, let row = rows[cells[0]] else {
+            guard cells.count == 8, let row = rows[cells[0]] else {
                 Issue.record("unexpected row \(cells)")
                 continue
             }
             #expect(cells[1] == row.pid.map(String.init))
-            #expect(cells[2] == "running")
-            #expect(cells[3].wholeMatch(of: try! Regex("[0-9]+[smh].*")) != nil, "uptime \(cells[3])")
-            #expect(cells[4] == "0")
-            #expect(cells[5] == String(row.port))
+            #expect(cells[2] == "1", "one process in the group: the exec'd sleep")
+            #expect(cells[3] == "running")
+            #expect(cells[4].wholeMatch(of: try! Regex("[0-9]+[smh].*")) != nil, "uptime \(cells[4])")
+            #expect(cells[5] == "0")
+            #expect(cells[6] == "0")
+            #expect(cells[7] == String(row.port))
         }
 
         swiftman.signal(SIGTERM)
@@ -341,7 +345,8 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         let second = try swiftman.waitForPS("web.2 replaced") { rows in
             rows["web.2"]?.state == "running" && rows["web.2"]?.pid != first["web.2"]?.pid
         }
-        #expect(second["web.2"]?.restarts == 1)
+        #expect(second["web.2"]?.requestedRestarts == 1)
+        #expect(second["web.2"]?.restarts == 0, "a requested restart is not a crash restart")
         #expect(second["web.1"]?.pid == first["web.1"]?.pid, "web.1 was touched")
         #expect(second["worker.1"]?.pid == first["worker.1"]?.pid, "worker.1 was touched")
         try swiftman.waitFor(line: "web.2 terminated by SIGTERM", from: "system")
@@ -353,8 +358,8 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         let third = try swiftman.waitForPS("every web replaced") { rows in
             ["web.1", "web.2"].allSatisfy { rows[$0]?.state == "running" && rows[$0]?.pid != second[$0]?.pid }
         }
-        #expect(third["web.1"]?.restarts == 1)
-        #expect(third["web.2"]?.restarts == 2)
+        #expect(third["web.1"]?.requestedRestarts == 1)
+        #expect(third["web.2"]?.requestedRestarts == 2)
         #expect(third["worker.1"]?.pid == first["worker.1"]?.pid, "worker.1 was touched")
         for pid in [first["web.1"]?.pid, first["web.2"]?.pid, second["web.2"]?.pid].compactMap({ $0 }) {
             #expect(eventually { !isAlive(pid) }, "old pid \(pid) still alive")

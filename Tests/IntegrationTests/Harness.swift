@@ -70,6 +70,23 @@ func messages(from name: String, in output: String) -> [String] {
     }
 }
 
+/// A program the tests run, kept in Tests/IntegrationTests/Resources.
+func resource(_ name: String) -> String {
+    repositoryRoot + "/Tests/IntegrationTests/Resources/" + name
+}
+
+/// Whether `name` is on the PATH; tests that need a Debian tool skip without it
+/// (`.ci/run` installs them).
+func commandExists(_ name: String) -> Bool {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+}
+
+/// The command line of a live process, words joined by spaces.
+func commandLine(_ pid: pid_t) -> String? {
+    readAll("/proc/\(pid)/cmdline").map { bytes in String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) }
+}
+
 /// A temp directory with a Procfile and friends, and the tag of every process
 /// started from it. Deinit kills whatever is left and removes the directory.
 final class Project {
@@ -142,10 +159,17 @@ final class Project {
     }
 
     private func describeProcess(_ pid: pid_t) -> String {
-        let cmdline = readAll("/proc/\(pid)/cmdline").map { bytes in
-            String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-        } ?? "?"
-        return "\(pid): \(cmdline)"
+        "\(pid): \(commandLine(pid) ?? "?")"
+    }
+
+    /// Live tagged processes running `script` (an interpreter with the script
+    /// as an argument), not counting the `sh -c` that started it.
+    func processes(running script: String) -> [pid_t] {
+        liveProcesses().filter { pid in
+            guard let words = readAll("/proc/\(pid)/cmdline")?.split(separator: 0).map({ String(decoding: $0, as: UTF8.self) }),
+                  let program = words.first else { return false }
+            return !program.hasSuffix("sh") && words.dropFirst().contains(script)
+        }
     }
 }
 
@@ -166,6 +190,12 @@ final class Swiftman {
 
     /// Messages printed so far under `name` (`web.1`, `system`).
     func messages(from name: String) -> [String] { IntegrationTests.messages(from: name, in: stdout) }
+
+    /// The pid in the last "NAME started with pid N" system line.
+    func startedPid(_ name: String) -> Int32? {
+        messages(from: "system").last { $0.hasPrefix("\(name) started with pid ") }
+            .flatMap { Int32($0.split(separator: " ").last!) }
+    }
 
     init(project: Project, executable: String, arguments: [String], environment: [String: String],
          tty: Bool) throws {
@@ -236,6 +266,18 @@ final class Swiftman {
         try waitFor("\(name) | \(message)", timeout: timeout) {
             IntegrationTests.messages(from: name, in: $0).contains(message)
         }
+    }
+
+    /// Waits for a line from `name` that starts with `prefix`; returns that line's message.
+    @discardableResult
+    func waitFor(linePrefix prefix: String, from name: String, timeout: Double = 20) throws -> String {
+        var found = ""
+        try waitFor("\(name) | \(prefix)…", timeout: timeout) {
+            guard let line = IntegrationTests.messages(from: name, in: $0).first(where: { $0.hasPrefix(prefix) }) else { return false }
+            found = line
+            return true
+        }
+        return found
     }
 
     /// Waits until `predicate(stdout)` holds; returns stdout.

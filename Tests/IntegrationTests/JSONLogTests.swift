@@ -8,10 +8,14 @@ private struct LogRecord {
     let process: String
     let stream: String
     let message: String
+    /// For swiftman's own lines (stream `system`): the event and its fields.
+    var event: String? = nil
+    var fields: [String: Any] = [:]
 }
 
-/// Parses every stdout line as a JSON object with exactly time/process/stream/message,
-/// recording an issue for each line that is not.
+/// Parses every stdout line as a JSON object: a child's line has exactly
+/// time/process/stream/message; a `system` line adds `event` and that event's
+/// fields. Records an issue for each line that is neither.
 private func records(_ swiftman: Swiftman, sourceLocation: SourceLocation = #_sourceLocation) -> [LogRecord] {
     var bytes = swiftman.stdoutBytes
     #expect(bytes.last == 10, "output does not end with a newline", sourceLocation: sourceLocation)
@@ -28,14 +32,15 @@ private func records(_ swiftman: Swiftman, sourceLocation: SourceLocation = #_so
             Issue.record("line is not a JSON object: \(text)", sourceLocation: sourceLocation)
             return nil
         }
-        guard Set(object.keys) == ["time", "process", "stream", "message"],
-              let time = object["time"] as? String, let process = object["process"] as? String,
-              let stream = object["stream"] as? String, let message = object["message"] as? String
+        guard let time = object["time"] as? String, let process = object["process"] as? String,
+              let stream = object["stream"] as? String, let message = object["message"] as? String,
+              stream == "system" ? object["event"] is String : Set(object.keys) == ["time", "process", "stream", "message"]
         else {
             Issue.record("unexpected keys or types: \(text)", sourceLocation: sourceLocation)
             return nil
         }
-        return LogRecord(time: time, process: process, stream: stream, message: message)
+        return LogRecord(time: time, process: process, stream: stream, message: message,
+                         event: object["event"] as? String, fields: object)
     }
 }
 
@@ -64,17 +69,23 @@ private let rfc3339Milliseconds = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#
             #expect(record.time.wholeMatch(of: try! Regex(rfc3339Milliseconds)) != nil, "time \(record.time)")
             #expect(["web.1", "worker.1", "system"].contains(record.process), "process \(record.process)")
         }
-        let web = all.filter { $0.process == "web.1" }
+        let web = all.filter { $0.process == "web.1" && $0.stream != "system" }
         #expect(web.filter { $0.stream == "stdout" }.map(\.message) == ["out-line", "out-again"])
         #expect(web.filter { $0.stream == "stderr" }.map(\.message) == ["err-line"])
-        let worker = all.filter { $0.process == "worker.1" }
+        let worker = all.filter { $0.process == "worker.1" && $0.stream != "system" }
         #expect(worker.map(\.message) == ["worker-line"])
         #expect(worker.map(\.stream) == ["stdout"])
-        let system = all.filter { $0.process == "system" }
-        #expect(system.allSatisfy { $0.stream == "stdout" })
-        #expect(system.contains { $0.message.hasPrefix("web.1 started with pid ") })
-        #expect(system.contains { $0.message == "web.1 exited with code 0" })
-        #expect(system.contains { $0.message == "worker.1 exited with code 0" })
+        // Lifecycle lines: stream "system", the instance as process, typed fields.
+        let events = all.filter { $0.stream == "system" }
+        let started = try #require(events.first { $0.event == "started" && $0.process == "web.1" })
+        #expect(started.message.hasPrefix("web.1 started with pid "))
+        #expect(started.fields["pid"] is Int)
+        for name in ["web.1", "worker.1"] {
+            let exited = try #require(events.first { $0.event == "exited" && $0.process == name }, "\(swiftman.stdout)")
+            #expect(exited.message == "\(name) exited with code 0")
+            #expect(exited.fields["exit_code"] as? Int == 0)
+            #expect(exited.fields["pid"] as? Int == started.fields["pid"] as? Int || name != "web.1")
+        }
     }
 
     @Test func timeIsTheCurrentUTCTime() throws {
@@ -111,7 +122,7 @@ private let rfc3339Milliseconds = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#
         try project.write("bytes.bin", bytes: lines.flatMap { $0.bytes + [10] })
         let swiftman = try project.start(["--log-format", "json"])
         #expect(try swiftman.wait() == 0)
-        let web = records(swiftman).filter { $0.process == "web.1" }
+        let web = records(swiftman).filter { $0.process == "web.1" && $0.stream != "system" }
         for stream in ["stdout", "stderr"] {
             let messages = web.filter { $0.stream == stream }.map(\.message)
             #expect(messages.count == lines.count, "\(stream): \(messages)")
@@ -127,7 +138,7 @@ private let rfc3339Milliseconds = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#
         try project.write("long.txt", line + "\n")
         let swiftman = try project.start(["--log-format", "json"])
         #expect(try swiftman.wait() == 0)
-        let messages = records(swiftman).filter { $0.process == "web.1" }.map(\.message)
+        let messages = records(swiftman).filter { $0.process == "web.1" && $0.stream != "system" }.map(\.message)
         #expect(messages.first == "before")
         #expect(messages.last == "after")
         let middle = Array(messages.dropFirst().dropLast())
@@ -144,7 +155,7 @@ private let rfc3339Milliseconds = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#
         try project.write("long.txt", line + "\n")
         let swiftman = try project.start(["--log-format", "json"])
         #expect(try swiftman.wait() == 0)
-        let messages = records(swiftman).filter { $0.process == "web.1" }.map(\.message)
+        let messages = records(swiftman).filter { $0.process == "web.1" && $0.stream != "system" }.map(\.message)
         #expect(messages.count >= 3)
         let joined = messages.joined()
         let replacements = joined.unicodeScalars.filter { $0 == "\u{FFFD}" }.count
@@ -161,7 +172,7 @@ private let rfc3339Milliseconds = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#
         try swiftman.waitFor("\"message\":\"prompt> \"")
         try project.write("answer", "")
         #expect(try swiftman.wait() == 0)
-        let web = records(swiftman).filter { $0.process == "web.1" }
+        let web = records(swiftman).filter { $0.process == "web.1" && $0.stream != "system" }
         #expect(web.map(\.message) == ["prompt> ", "answered", "no newline at the end"])
         #expect(web.allSatisfy { $0.stream == "stdout" })
     }

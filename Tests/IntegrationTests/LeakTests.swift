@@ -42,7 +42,8 @@ private struct Usage: CustomStringConvertible {
     }
 }
 
-/// One row of a raw `ps` reply: `name pid state uptime-ms restarts port`.
+/// One row of a raw `ps` reply (`name pid state uptime-ms restarts port
+/// requested exit-code processes`); `restarts` here counts requested ones.
 private struct Row: CustomStringConvertible {
     let name: String
     let pid: Int32?
@@ -81,7 +82,7 @@ private func controlRequest(_ socket: String, _ line: String) throws -> [String]
 private func psRows(_ socket: String) throws -> [Row] {
     try controlRequest(socket, "swiftman/1 ps").map { line in
         let f = line.split(separator: " ").map(String.init)
-        guard f.count == 6, let restarts = Int(f[4]) else { throw HarnessError("unexpected ps row \(line)") }
+        guard f.count == 9, let restarts = Int(f[6]) else { throw HarnessError("unexpected ps row \(line)") }
         return Row(name: f[0], pid: Int32(f[1]), state: f[2], restarts: restarts)
     }
 }

@@ -61,10 +61,10 @@ private let reportTerminals = "for fd in 0 1 2; do if test -t $fd; then printf '
         let swiftman = try project.start(["--tty", "--log-format", "json"])
         #expect(try swiftman.wait() == 0)
         let objects = swiftman.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?.compactMapValues { $0 as? String }
         }
         #expect(objects.count == swiftman.stdout.split(separator: "\n").count, "\(swiftman.stdout)")
-        let web = objects.filter { $0["process"] == "web.1" }
+        let web = objects.filter { $0["process"] == "web.1" && $0["stream"] != "system" }
         #expect(web.map { $0["message"] } == ["out-line", "err-line"])
         #expect(web.allSatisfy { $0["stream"] == "stdout" })
     }
