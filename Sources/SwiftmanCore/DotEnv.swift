@@ -191,7 +191,7 @@ private struct DotEnvParser {
         case .singleQuote, .doubleQuote:
             return parseQuoted(key: key)
         default:
-                // Unquoted: runs to the end of the line or to a "#" that follows a blank
+            // Unquoted: runs to the end of the line or to a "#" that follows a blank
             // (`KEY=#x` keeps its "#": the byte before it is the "=").
             let end = lineEnd(from: pos)
             var stop = pos
