@@ -13,44 +13,91 @@ public enum DotEnv {
     /// `C=$B$B`, … cannot grow values exponentially and exhaust memory.
     static let maxInterpolatedBytes = 16 << 20
 
+    /// A line every mainstream dotenv library ignores: skipped, and reported
+    /// (`check` lists it, `start` prints it once) instead of stopping the run.
+    public struct Warning: Equatable, Sendable, CustomStringConvertible {
+        public let path: String
+        public let line: Int
+        public let message: String
+
+        public init(path: String, line: Int, _ message: String) {
+            self.path = path
+            self.line = line
+            self.message = message
+        }
+
+        public var description: String { "\(path):\(line): warning: \(message)" }
+    }
+
+    /// One file's entries (each key once, its last definition) and the lines it skipped.
+    public struct File: Equatable, Sendable {
+        public var entries: [Entry]
+        public var warnings: [Warning]
+    }
+
+    /// Several files read together: the values, the skipped lines and the errors of every file.
+    public struct Loaded: Equatable, Sendable {
+        public var values: [String: String] = [:]
+        public var warnings: [Warning] = []
+        public var problems: [Diagnostic] = []
+    }
+
     /// One file. `lookup` resolves names not defined earlier in this file (earlier files, then the inherited environment); unknown -> "".
     /// Returns one entry per key, in file order; when a key repeats, the last definition wins.
-    public static func parse(_ bytes: [UInt8], path: String, lookup: (String) -> String?) throws(Diagnostics) -> [Entry] {
-        let (entries, problems) = withoutActuallyEscaping(lookup) { lookup in
-            var parser = DotEnvParser(text: ConfigText.normalized(bytes), path: path, lookup: lookup)
-            parser.run()
-            return (parser.entries, parser.problems)
-        }
+    public static func parseFile(_ bytes: [UInt8], path: String, lookup: (String) -> String?) throws(Diagnostics) -> File {
+        let (file, problems) = scan(bytes, path: path, lookup: lookup)
         if !problems.isEmpty { throw Diagnostics(problems) }
+        return file
+    }
+
+    /// One file's entries and warnings, and its errors (the entries are only
+    /// meaningful when there are none; the warnings always are).
+    static func scan(_ bytes: [UInt8], path: String, lookup: (String) -> String?) -> (File, [Diagnostic]) {
+        let (entries, warnings, problems) = withoutActuallyEscaping(lookup) { lookup in
+            var parser = DotEnvParser(text: normalized(bytes), path: path, lookup: lookup)
+            parser.run()
+            return (parser.entries, parser.warnings, parser.problems)
+        }
         // Keep only each key's last definition.
         var last: [String: Int] = [:]
         for (index, entry) in entries.enumerated() { last[entry.key] = index }
-        return entries.indices.filter { last[entries[$0].key] == $0 }.map { entries[$0] }
+        return (File(entries: entries.indices.filter { last[entries[$0].key] == $0 }.map { entries[$0] }, warnings: warnings), problems)
+    }
+
+    /// `parseFile` without the warnings.
+    public static func parse(_ bytes: [UInt8], path: String, lookup: (String) -> String?) throws(Diagnostics) -> [Entry] {
+        try parseFile(bytes, path: path, lookup: lookup).entries
     }
 
     /// Several files in order: later files override earlier ones; interpolation sees this file's earlier keys, then earlier files' values, then `environment`.
-    /// Reports the problems of every file together.
-    public static func load(_ paths: [String], environment: [String: String]) throws(Diagnostics) -> [String: String] {
-        var values: [String: String] = [:]
-        var problems: [Diagnostic] = []
+    /// Collects the warnings and problems of every file.
+    public static func load(_ paths: [String], environment: [String: String]) -> Loaded {
+        var loaded = Loaded()
         for path in paths {
             let bytes: [UInt8]
             do throws(Diagnostic) {
                 bytes = try FileSystem.read(path)
             } catch {
-                problems.append(error)
+                loaded.problems.append(error)
                 continue
             }
-            do throws(Diagnostics) {
-                for entry in try parse(bytes, path: path, lookup: { values[$0] ?? environment[$0] }) {
-                    values[entry.key] = entry.value
-                }
-            } catch {
-                problems += error.all
+            let (file, problems) = scan(bytes, path: path, lookup: { [values = loaded.values] in values[$0] ?? environment[$0] })
+            loaded.warnings += file.warnings
+            if problems.isEmpty {
+                for entry in file.entries { loaded.values[entry.key] = entry.value }
+            } else {
+                loaded.problems += problems
             }
         }
-        if !problems.isEmpty { throw Diagnostics(problems) }
-        return values
+        return loaded
+    }
+
+    /// The shared normalisation (BOM dropped, CRLF -> LF), then a lone CR ends a
+    /// line too, as in every dotenv library (inside quoted values it becomes LF).
+    static func normalized(_ bytes: [UInt8]) -> [UInt8] {
+        var text = ConfigText.normalized(bytes)
+        for i in text.indices where text[i] == .carriageReturn { text[i] = .newline }
+        return text
     }
 }
 
@@ -67,6 +114,7 @@ private struct DotEnvParser {
     /// Values defined so far in this file, for interpolation.
     var defined: [String: String] = [:]
     var entries: [DotEnv.Entry] = []
+    var warnings: [DotEnv.Warning] = []
     var problems: [Diagnostic] = []
     /// Bytes copied from variables so far, against `DotEnv.maxInterpolatedBytes`.
     var interpolated = 0
@@ -88,17 +136,28 @@ private struct DotEnvParser {
         skipExport()
 
         let end = lineEnd(from: pos)
+        let shown = ConfigText.quoted(trimmed(text[start..<end]))
         guard let equals = text[pos..<end].firstIndex(of: .equals) else {
-            fail(line, "expected KEY=value, got \(ConfigText.quoted(ConfigText.trimmed(text[start..<end])))")
+            // godotenv rejects such a line, the others skip it or (Ruby, for a bare
+            // `NAME`) set it to "": an error, as the libraries disagree.
+            let rest = trimmed(text[pos..<end])
+            if !rest.isEmpty, rest.allSatisfy(\.isKeyByte) {
+                fail(line, "expected KEY=value, got \(shown) (for an empty value write \(ConfigText.quoted(rest + [.equals])))")
+            } else {
+                fail(line, "expected KEY=value, got \(shown)")
+            }
             return nextLine()
         }
-        let keyBytes = ConfigText.trimmed(text[pos..<equals])
-        let isKey = keyBytes.first?.isNameStart == true && keyBytes.allSatisfy(\.isNameByte)
-        let key = isKey ? String(decoding: keyBytes, as: UTF8.self) : nil
+        let keyBytes = trimmed(text[pos..<equals])
         if keyBytes.isEmpty {
-            fail(line, "missing key before \"=\"")
-        } else if key == nil {
-            fail(line, "invalid key \(ConfigText.quoted(keyBytes)) (use letters, digits and \"_\", not starting with a digit)")
+            // `=value`: python-dotenv warns and skips it, Ruby and Node dotenv skip
+            // it, godotenv reads an empty name that its `Load` cannot set and drops.
+            warn(line, "skipped \(shown): no key before \"=\" (the dotenv libraries ignore this line)")
+            return nextLine()
+        }
+        let key = keyBytes.allSatisfy(\.isKeyByte) ? String(decoding: keyBytes, as: UTF8.self) : nil
+        if key == nil {
+            fail(line, "invalid key \(ConfigText.quoted(keyBytes)) (use letters, digits, \"_\", \".\" and \"-\")")
         }
 
         // Parse the value even after a bad key, so a multi-line quote is skipped whole.
@@ -116,9 +175,9 @@ private struct DotEnvParser {
     /// `export KEY=…` is accepted for shell compatibility; `export=…` is a key.
     private mutating func skipExport() {
         let word = Array("export".utf8)
-        guard text[pos...].starts(with: word), pos + word.count < text.count, ConfigText.isBlank(text[pos + word.count]) else { return }
+        guard text[pos...].starts(with: word), pos + word.count < text.count, isBlank(text[pos + word.count]) else { return }
         var after = pos + word.count
-        while after < text.count, ConfigText.isBlank(text[after]) { after += 1 }
+        while after < text.count, isBlank(text[after]) { after += 1 }
         if after < text.count, text[after] != .equals { pos = after }
     }
 
@@ -136,8 +195,8 @@ private struct DotEnvParser {
             // (`KEY=#x` keeps its "#": the byte before it is the "=").
             let end = lineEnd(from: pos)
             var stop = pos
-            while stop < end, !(text[stop] == .hash && ConfigText.isBlank(text[stop - 1])) { stop += 1 }
-            rawValue = pos..<ConfigText.trimmed(text[pos..<stop]).endIndex
+            while stop < end, !(text[stop] == .hash && isBlank(text[stop - 1])) { stop += 1 }
+            rawValue = pos..<trimmed(text[pos..<stop]).endIndex
             let value = expand(rawValue, quoted: false)
             nextLine()
             return value
@@ -149,7 +208,10 @@ private struct DotEnvParser {
         let open = pos
         var close = open + 1
         if quote == .singleQuote {
-            close = text[close...].firstIndex(of: .singleQuote) ?? text.count
+            let (found, fallback) = singleQuoteEnd(from: open + 1)
+            // `\'` does not end the value (python-dotenv, Ruby, Node and Go dotenv
+            // agree), unless the value could not end otherwise: `'C:\dir\'`.
+            close = found < text.count && lineEndFollows(found + 1) ? found : (fallback ?? found)
         } else {
             // A backslash hides the next byte, so \" does not close the value.
             while close < text.count, text[close] != .doubleQuote { close += text[close] == .backslash ? 2 : 1 }
@@ -173,6 +235,29 @@ private struct DotEnvParser {
         }
         nextLine()
         return value
+    }
+
+    /// The first `'` from `start` that no backslash precedes (or the end of the
+    /// text), and the last `\'` before it that only blanks and a comment follow
+    /// on its line: where a regex such as `'((?:\\'|[^'])*)'` (python-dotenv,
+    /// Ruby and Node dotenv) ends the value when the first choice is followed by
+    /// other text or missing. Linear overall: no value opens before the `'`
+    /// found, as an opening quote never follows a backslash.
+    private func singleQuoteEnd(from start: Int) -> (Int, Int?) {
+        var fallback: Int?
+        var i = start
+        while i < text.count, !(text[i] == .singleQuote && (i == start || text[i - 1] != .backslash)) {
+            if text[i] == .singleQuote, lineEndFollows(i + 1) { fallback = i }
+            i += 1
+        }
+        return (i, fallback)
+    }
+
+    /// Whether only blanks, then a comment or the end of the line, follow `index`.
+    private func lineEndFollows(_ index: Int) -> Bool {
+        var i = index
+        while i < text.count, isBlank(text[i]) { i += 1 }
+        return i == text.count || text[i] == .newline || text[i] == .hash
     }
 
     // MARK: Interpolation
@@ -318,7 +403,20 @@ private struct DotEnvParser {
     // MARK: Positions
 
     private mutating func skipBlanks() {
-        while pos < text.count, ConfigText.isBlank(text[pos]) { pos += 1 }
+        while pos < text.count, isBlank(text[pos]) { pos += 1 }
+    }
+
+    /// Space, tab, vertical tab and form feed: whitespace to every dotenv library.
+    private func isBlank(_ byte: UInt8) -> Bool {
+        byte == .space || byte == .tab || byte == .verticalTab || byte == .formFeed
+    }
+
+    /// `text` without leading and trailing blanks.
+    private func trimmed(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = text.startIndex, end = text.endIndex
+        while start < end, isBlank(text[start]) { start += 1 }
+        while end > start, isBlank(text[end - 1]) { end -= 1 }
+        return text[start..<end]
     }
 
     private func lineEnd(from start: Int) -> Int {
@@ -345,14 +443,27 @@ private struct DotEnvParser {
     private mutating func fail(_ line: Int, _ message: String) {
         problems.append(Diagnostic(path, line: line, message))
     }
+
+    private mutating func warn(_ line: Int, _ message: String) {
+        warnings.append(DotEnv.Warning(path: path, line: line, message))
+    }
 }
 
 private extension UInt8 {
-    /// Keys and variable names: `[A-Za-z_][A-Za-z0-9_]*`.
+    /// Variable names in references: `[A-Za-z_][A-Za-z0-9_]*`.
     var isNameStart: Bool { self == .underscore || ConfigText.isLetter(self) }
     var isNameByte: Bool { isNameStart || ConfigText.isDigit(self) }
+    /// Keys: `[A-Za-z0-9_.-]+`, the characters all four dotenv libraries accept
+    /// (Ruby dotenv alone skips a key with "-").
+    var isKeyByte: Bool { isNameByte || self == .dot || self == .minus }
 
     static let newline = UInt8(ascii: "\n")
+    static let carriageReturn = UInt8(ascii: "\r")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let verticalTab: UInt8 = 0x0B
+    static let formFeed: UInt8 = 0x0C
+    static let dot = UInt8(ascii: ".")
     static let hash = UInt8(ascii: "#")
     static let equals = UInt8(ascii: "=")
     static let singleQuote = UInt8(ascii: "'")

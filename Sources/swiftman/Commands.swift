@@ -24,6 +24,8 @@ enum ProjectOptions {
         var envFiles: [String: String] = [:]
         /// The env files read, in order (absolute).
         var envPaths: [String] = []
+        /// Lines of the env files that were skipped (`file:line: warning: …`).
+        var envWarnings: [DotEnv.Warning] = []
         var plan: FormationPlan?
         var problems: [Diagnostic] = []
     }
@@ -64,11 +66,10 @@ enum ProjectOptions {
             envPaths = []
         }
         project.envPaths = envPaths.map(FileSystem.absolute)
-        do throws(Diagnostics) {
-            project.envFiles = try DotEnv.load(envPaths, environment: environment)
-        } catch {
-            project.problems += error.all
-        }
+        let env = DotEnv.load(envPaths, environment: environment)
+        project.envFiles = env.values
+        project.envWarnings = env.warnings
+        project.problems += env.problems
 
         let formation: Formation
         let base: Int
@@ -139,7 +140,8 @@ enum Start {
         let config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
                                style: try style(args, environment: environment),
                                tty: try tty(args, plan: plan),
-                               controlSocket: socket.path, controlDirectory: socket.directory)
+                               controlSocket: socket.path, controlDirectory: socket.directory,
+                               notices: project.envWarnings.map(\.description))
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }
@@ -226,7 +228,9 @@ enum Check {
 
     static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
         guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
-        let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
+        let project = try ProjectOptions.load(args, environment: environment)
+        for warning in project.envWarnings { CLI.printError(warning.description) }
+        guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
         let types = plan.procfile.types
         print("\(plan.procfile.path): valid, \(types.count) process type\(types.count == 1 ? "" : "s")")
         let rows: [[String]] = types.enumerated().map { index, type in

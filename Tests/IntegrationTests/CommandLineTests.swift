@@ -41,6 +41,22 @@ import Testing
         #expect(result.stderr.contains("swiftman: \(project.path(".env")):2: "), "\(result.stderr)")
     }
 
+    /// A line every dotenv library ignores is skipped: `check` names its file and
+    /// line, and still succeeds; `start` prints it once as a `system` line.
+    @Test func skippedEnvLineIsListedWithFileAndLine() throws {
+        let project = try Project(procfile: "web: echo \"[$GOOD]\"\n")
+        try project.write(".env", "GOOD=1\n\n=no key\n")
+        let result = try project.run(["check", "-f", project.path("Procfile")])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stderr == "swiftman: \(project.path(".env")):3: warning: skipped \"=no key\": no key before \"=\" (the dotenv libraries ignore this line)\n")
+        #expect(result.stdout.hasPrefix("\(project.path("Procfile")): valid, 1 process type\n"), "\(result.stdout)")
+
+        let start = try project.start()
+        _ = try start.waitFor(line: "[1]", from: "web.1")
+        _ = try start.wait()
+        #expect(start.messages(from: "system").filter { $0.contains("warning") } == ["\(project.path(".env")):3: warning: skipped \"=no key\": no key before \"=\" (the dotenv libraries ignore this line)"])
+    }
+
     @Test func emptyProcfileIsAnError() throws {
         let project = try Project(procfile: "# nothing but a comment\n\n")
         let procfile = project.path("Procfile")

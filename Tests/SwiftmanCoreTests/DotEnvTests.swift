@@ -25,10 +25,20 @@ private func problems(_ bytes: [UInt8], _ lookup: [String: String] = [:]) -> [Di
 
 private func problems(_ text: String) -> [Diagnostic] { problems(Array(text.utf8)) }
 
+/// The warnings (skipped lines) of `text`, which must parse.
+private func warnings(_ text: String) throws(Diagnostics) -> [DotEnv.Warning] {
+    try DotEnv.parseFile(Array(text.utf8), path: ".env", lookup: { _ in nil }).warnings
+}
+
+/// Lines as the parser counts them: LF, CRLF or a lone CR ends one.
+private func countLines(_ bytes: [UInt8]) -> Int {
+    bytes.indices.count { bytes[$0] == 10 || (bytes[$0] == 13 && (bytes.index(after: $0) == bytes.endIndex || bytes[$0 + 1] != 10)) } + 1
+}
+
 /// A uniquely named file under /tmp, deleted by `remove`.
 private struct TempFile {
     let path = "/tmp/swiftman-dotenv-\(UUID().uuidString).env"
-    init(_ text: String) { FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) }
+    init(_ text: String) { _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) }
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
@@ -60,6 +70,32 @@ private struct TempFile {
 
     @Test func acceptsKeysOfLettersDigitsAndUnderscores() throws {
         #expect(try env("_=1\n_a9=2\nAbC_1=3\n") == ["_": "1", "_a9": "2", "AbC_1": "3"])
+    }
+
+    /// python-dotenv, Ruby, Node and Go dotenv all accept ".", and a digit first;
+    /// all but Ruby dotenv accept "-" (Ruby skips the line).
+    @Test func acceptsKeysWithDotsDashesAndLeadingDigits() throws {
+        #expect(try env("FOO.BAR=1\nOPTION-B=2\n1KEY=3\n-foo=4\n.x=5\nexport.FOO= 6\nexport a-b.c=7\n") ==
+            ["FOO.BAR": "1", "OPTION-B": "2", "1KEY": "3", "-foo": "4", ".x": "5", "export.FOO": "6", "a-b.c": "7"])
+    }
+
+    /// A lone CR ends a line, as in every dotenv library; inside a quoted value it
+    /// becomes LF, like CRLF.
+    @Test func loneCarriageReturnEndsALine() throws {
+        #expect(try entries(Array("A=1\rB=2\r\nC='x\ry'\rD=\"p\rq\"\r".utf8)) == [
+            DotEnv.Entry(key: "A", value: "1", line: 1),
+            DotEnv.Entry(key: "B", value: "2", line: 2),
+            DotEnv.Entry(key: "C", value: "x\ny", line: 3),
+            DotEnv.Entry(key: "D", value: "p\nq", line: 5),
+        ])
+    }
+
+    /// Vertical tab and form feed are whitespace to every dotenv library.
+    @Test func verticalTabAndFormFeedAreBlanks() throws {
+        #expect(try entries(Array("\u{C}\n\u{B}A\u{C}=\u{B}x y\u{C}\nB=z\u{B}# c\n".utf8)) == [
+            DotEnv.Entry(key: "A", value: "x y", line: 2),
+            DotEnv.Entry(key: "B", value: "z", line: 3),
+        ])
     }
 
     @Test func acceptsCRLFAndSkipsBOM() throws {
@@ -95,7 +131,25 @@ private struct TempFile {
     }
 
     @Test func keepsSingleQuotedValuesLiteral() throws {
-        #expect(try env(#"A=' a $B ${C} \n \' # d'"# + "\n", ["B": "b", "C": "c"]) == ["A": #" a $B ${C} \n \"#])
+        #expect(try env(#"A=' a $B ${C} \n \\ # d'"# + "\n", ["B": "b", "C": "c"]) == ["A": #" a $B ${C} \n \\ # d"#])
+    }
+
+    /// `\'` does not end a single-quoted value (python-dotenv, Ruby, Node and Go
+    /// dotenv agree); swiftman keeps both characters, as Ruby, Node and Go do.
+    @Test func backslashQuoteDoesNotEndASingleQuotedValue() throws {
+        #expect(try env(#"A='b\'c'"# + "\n" + #"B='it\'s' # c"# + "\n" + #"C='x\' junk'"# + "\n" + #"D='line one"# + "\n" + #"this is \'quoted\''"#) ==
+            ["A": #"b\'c"#, "B": #"it\'s"#, "C": #"x\' junk"#, "D": "line one\n" + #"this is \'quoted\'"#])
+    }
+
+    /// ...unless the value could not end otherwise: then the last `\'` that a
+    /// line end follows closes it, as the libraries' regular expressions do.
+    @Test func singleQuotedValueMayEndInABackslash() throws {
+        #expect(try entries(Array(#"A='C:\dir\'"#.utf8) + [10] + Array(#"B='y' # c"#.utf8) + [10] + Array(#"C='x\'  # c"#.utf8)) == [
+            DotEnv.Entry(key: "A", value: #"C:\dir\"#, line: 1),
+            DotEnv.Entry(key: "B", value: "y", line: 2),
+            DotEnv.Entry(key: "C", value: #"x\"#, line: 3),
+        ])
+        #expect(problems(#"A='x\' junk"#).map(\.message) == [#"unterminated single quote in the value of "A""#])
     }
 
     @Test func expandsDoubleQuotedEscapes() throws {
@@ -180,19 +234,41 @@ private struct TempFile {
 
     // MARK: Errors
 
+    /// godotenv rejects it; the others skip it: they disagree, so it stays an error.
     @Test func rejectsALineWithoutEquals() {
         #expect(problems("A=1\n  just text \n") == [Diagnostic(".env", line: 2, "expected KEY=value, got \"just text\"")])
+        #expect(problems("KEY: value\n").map(\.message) == ["expected KEY=value, got \"KEY: value\""])
     }
 
-    @Test(arguments: ["1KEY", "MY-KEY", "A B", "é"])
+    /// A bare name sets nothing (python-dotenv, Node), "" (Ruby) or is rejected
+    /// (godotenv; Ruby for `export NAME`): an error that says how to write "".
+    @Test func rejectsABareNameWithAHint() {
+        #expect(problems("A=1\nFOO\n  export   BAR \n") == [
+            Diagnostic(".env", line: 2, "expected KEY=value, got \"FOO\" (for an empty value write \"FOO=\")"),
+            Diagnostic(".env", line: 3, "expected KEY=value, got \"export   BAR\" (for an empty value write \"BAR=\")"),
+        ])
+    }
+
+    @Test(arguments: ["A B", "é", "[x]", "'a'", "a#b", "\u{A0}a"])
     func rejectsInvalidKeys(key: String) {
         let found = problems("OK=1\n\(key)=x\n")
         #expect(found.map(\.line) == [2])
         #expect(found.first?.message.hasPrefix("invalid key \"\(key)\"") == true)
     }
 
-    @Test func rejectsAMissingKey() {
-        #expect(problems("OK=1\n  =x\n") == [Diagnostic(".env", line: 2, "missing key before \"=\"")])
+    /// Every dotenv library ignores a line without a key (godotenv reads an
+    /// empty name that its Load cannot set): skipped, with a warning.
+    @Test func skipsALineWithoutKeyWithAWarning() throws {
+        #expect(try entries(Array("OK=1\n  =x\n=\"y\"\nB=2\n".utf8)) == [
+            DotEnv.Entry(key: "OK", value: "1", line: 1),
+            DotEnv.Entry(key: "B", value: "2", line: 4),
+        ])
+        #expect(try warnings("OK=1\n  =x\n=\"y\"\nB=2\n") == [
+            DotEnv.Warning(path: ".env", line: 2, #"skipped "=x": no key before "=" (the dotenv libraries ignore this line)"#),
+            DotEnv.Warning(path: ".env", line: 3, #"skipped "=\"y\"": no key before "=" (the dotenv libraries ignore this line)"#),
+        ])
+        #expect(DotEnv.Warning(path: ".env", line: 2, "skipped").description == ".env:2: warning: skipped")
+        #expect(try warnings("A=1\n\n# =x\nB='=y'\n").isEmpty)
     }
 
     @Test func rejectsUnterminatedDoubleQuoteAtOpeningLine() {
@@ -263,7 +339,7 @@ private struct TempFile {
     }
 
     @Test func reportsEveryErrorAndResynchronises() {
-        let found = problems("1A=x\nB=ok\nnoequals\nC=\"open\nD=${\nE=fine\nF='x' junk\n")
+        let found = problems("A B=x\nB=ok\nnoequals\nC=\"open\nD=${\nE=fine\nF='x' junk\n")
         #expect(found.map(\.line) == [1, 3, 4, 5, 7])
     }
 
@@ -277,37 +353,44 @@ private struct TempFile {
 
     // MARK: Files
 
-    @Test func laterFilesOverrideEarlierOnes() throws {
+    @Test func laterFilesOverrideEarlierOnes() {
         let first = TempFile("A=1\nB=1\n"), second = TempFile("B=2\nC=2\n")
         defer { first.remove(); second.remove() }
-        #expect(try DotEnv.load([first.path, second.path], environment: ["A": "env", "D": "env"]) == ["A": "1", "B": "2", "C": "2"])
+        #expect(DotEnv.load([first.path, second.path], environment: ["A": "env", "D": "env"]) == DotEnv.Loaded(values: ["A": "1", "B": "2", "C": "2"]))
     }
 
-    @Test func interpolationSeesOwnKeysThenEarlierFilesThenEnvironment() throws {
+    @Test func interpolationSeesOwnKeysThenEarlierFilesThenEnvironment() {
         let first = TempFile("A=first\nB=first\n"), second = TempFile("A=second\nX=$A,$B,$C,$D\n")
         defer { first.remove(); second.remove() }
-        let values = try DotEnv.load([first.path, second.path], environment: ["A": "env", "B": "env", "C": "env"])
+        let values = DotEnv.load([first.path, second.path], environment: ["A": "env", "B": "env", "C": "env"]).values
         #expect(values["X"] == "second,first,env,")
     }
 
-    @Test func earlierFilesDoNotSeeLaterOnes() throws {
+    @Test func earlierFilesDoNotSeeLaterOnes() {
         let first = TempFile("X=[$B]\n"), second = TempFile("B=later\n")
         defer { first.remove(); second.remove() }
-        #expect(try DotEnv.load([first.path, second.path], environment: [:])["X"] == "[]")
+        #expect(DotEnv.load([first.path, second.path], environment: [:]).values["X"] == "[]")
     }
 
     @Test func reportsAMissingFileByPathAlongsideOtherErrors() {
         let bad = TempFile("A=1\nbad line\n")
         defer { bad.remove() }
         let missing = "/tmp/swiftman-missing-\(UUID().uuidString).env"
-        do throws(Diagnostics) {
-            _ = try DotEnv.load([missing, bad.path], environment: [:])
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.all.map(\.source) == [missing, bad.path])
-            #expect(error.all.first?.message.hasPrefix("cannot read") == true)
-            #expect(error.all.map(\.line) == [nil, 2])
-        }
+        let loaded = DotEnv.load([missing, bad.path], environment: [:])
+        #expect(loaded.problems.map(\.source) == [missing, bad.path])
+        #expect(loaded.problems.first?.message.hasPrefix("cannot read") == true)
+        #expect(loaded.problems.map(\.line) == [nil, 2])
+    }
+
+    /// Warnings come back with the values (and with the errors) of every file,
+    /// each naming its file and line; nothing is printed here.
+    @Test func loadReturnsTheWarningsOfEveryFile() {
+        let first = TempFile("A=1\n=skipped\n"), second = TempFile("B=2\n\n  = also\nbad line\n")
+        defer { first.remove(); second.remove() }
+        let loaded = DotEnv.load([first.path, second.path], environment: [:])
+        #expect(loaded.warnings.map { "\($0.path):\($0.line)" } == ["\(first.path):2", "\(second.path):3"])
+        #expect(loaded.problems.map(\.line) == [4])
+        #expect(loaded.values == ["A": "1"])
     }
 
     // MARK: Robustness
@@ -327,7 +410,7 @@ private struct TempFile {
                 let byte = random.next() % 4 == 0 ? UInt8(truncatingIfNeeded: random.next()) : alphabet[Int(random.next() % UInt64(alphabet.count))]
                 bytes.insert(byte, at: Int(random.next() % UInt64(bytes.count + 1)))
             }
-            let lineCount = bytes.count { $0 == UInt8(ascii: "\n") } + 1
+            let lineCount = countLines(bytes)
             do throws(Diagnostics) {
                 for entry in try entries(bytes, ["A": "env"]) {
                     #expect((1...lineCount).contains(entry.line))
@@ -349,6 +432,9 @@ private struct TempFile {
         let deep = Array(("B=" + String(repeating: "${U:-", count: 200_000)).utf8)
         let quotes = Array(String(repeating: "A=\"\\\nB='\n", count: 100_000).utf8)
         let dollars = Array(("C=" + String(repeating: "$A${A}$ ${A-", count: 100_000)).utf8)
+        // Many single quotes that their own `\'` ends; one long run of `\'` that never ends.
+        let escapedQuotes = Array((String(repeating: "A='x\\'\n", count: 100_000) + "B='y").utf8)
+        let backslashQuotes = Array(("A='" + String(repeating: "\\' ", count: 500_000) + "x").utf8)
         // "Billion laughs": each line doubles the previous value ten times over.
         let laughs = Array(("L0=lol\n" + (1...40).map { "L\($0)=" + String(repeating: "${L\($0 - 1)}", count: 10) + "\n" }.joined()).utf8)
         let clock = ContinuousClock()
@@ -357,6 +443,8 @@ private struct TempFile {
             #expect(problems(deep).map(\.line) == [1])
             #expect(!problems(quotes).isEmpty)
             #expect(problems(dollars).map(\.line) == [1])
+            #expect(problems(escapedQuotes).map(\.line) == [100_001])
+            #expect(problems(backslashQuotes).map(\.message) == [#"unterminated single quote in the value of "A""#])
             #expect(problems(laughs).map(\.line) == [8])
         }
         // Linear work is well under a second even in debug builds; quadratic would take hours.

@@ -122,15 +122,20 @@ private func show<C: Collection>(_ bytes: C, limit: Int = 200) -> String where C
 }
 
 private func lineCount(_ bytes: [UInt8]) -> Int { bytes.count { $0 == 10 } + 1 }
+/// In .env files a lone CR ends a line too.
+private func envLineCount(_ bytes: [UInt8]) -> Int {
+    bytes.indices.count { bytes[$0] == 10 || (bytes[$0] == 13 && ($0 + 1 == bytes.count || bytes[$0 + 1] != 10)) } + 1
+}
 private func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+/// .env blanks: also vertical tab and form feed.
+private func isEnvBlank(_ b: UInt8) -> Bool { isBlank(b) || b == 0x0B || b == 0x0C }
 private func isLetter(_ b: UInt8) -> Bool { (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
 private func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
 private func isProcessName(_ s: String) -> Bool {
     !s.isEmpty && s.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == 0x5F || $0 == 0x2D }
 }
 private func isKey(_ s: String) -> Bool {
-    guard let first = s.utf8.first, isLetter(first) || first == 0x5F else { return false }
-    return s.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == 0x5F }
+    !s.isEmpty && s.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
 }
 private func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
 
@@ -203,7 +208,7 @@ private func parseEnv(_ input: [UInt8], _ lookup: (String) -> String?) -> EnvRes
 /// With `differential`, also parses with some variables set and checks that
 /// errors, keys and lines do not depend on the environment.
 private func dotenvProblem(_ input: [UInt8], differential: Bool) -> String? {
-    let lines = lineCount(input)
+    let lines = envLineCount(input)
     let unset = parseEnv(input) { _ in nil }
     guard differential else { return resultProblem(unset, lines: lines) }
     let mixed = parseEnv(input) { (name: String) -> String? in name.utf8.count % 2 == 0 ? "v" : (name.utf8.count % 3 == 0 ? "" : nil) }
@@ -643,7 +648,8 @@ private struct GeneratedEnv {
             guard case .literal(let b) = part else { return nil }
             body += b
         }
-        if body.contains(0x27) || zip(body, body.dropFirst()).contains(where: { $0 == 13 && $1 == 10 }) { return nil }
+        // A lone CR would become LF; a final backslash would not end the value.
+        if body.contains(0x27) || body.contains(13) || body.last == 0x5C { return nil }
         return [0x27] + body + [0x27]
     }
 
@@ -658,10 +664,10 @@ private struct GeneratedEnv {
                 out += form == 0 && !nextIsNameByte(parts, after: i) ? Array("$\(name)".utf8) : Array("${\(name)}".utf8)
             }
         }
-        if out.contains(10) || out.last == 13 { return nil }
-        if let first = out.first, [0x22, 0x27, 0x20, 0x09].contains(first) { return nil }
-        if let last = out.last, last == 0x20 || last == 0x09 { return nil }
-        for i in out.indices.dropFirst() where out[i] == 0x23 && isBlank(out[i - 1]) { return nil }
+        if out.contains(10) || out.contains(13) { return nil }
+        if let first = out.first, first == 0x22 || first == 0x27 || isEnvBlank(first) { return nil }
+        if let last = out.last, isEnvBlank(last) { return nil }
+        for i in out.indices.dropFirst() where out[i] == 0x23 && isEnvBlank(out[i - 1]) { return nil }
         return out
     }
 
@@ -944,7 +950,7 @@ private let jsonSeeds = [
         #expect(envErrors(bytes("A=a\0b")) == [Diagnostic(".env", line: 1, "value of \"A\" contains a NUL byte")])
         #expect(envErrors(bytes("A\0=1"))?.first?.message.hasPrefix("invalid key \"A\\u{0}\"") == true)
         #expect(env(bytes("A=1\rB=2\nC=x\r"))
-            == .ok([DotEnv.Entry(key: "A", value: "1\rB=2", line: 1), DotEnv.Entry(key: "C", value: "x", line: 2)]))
+            == .ok([DotEnv.Entry(key: "A", value: "1", line: 1), DotEnv.Entry(key: "B", value: "2", line: 2), DotEnv.Entry(key: "C", value: "x", line: 3)]))
         #expect(env([0x41, 0x3D, 0xFF, 0xC3]) == .ok([DotEnv.Entry(key: "A", value: "\u{FFFD}\u{FFFD}", line: 1)]))
         #expect(envErrors([0xFF, 0x3D, 0x31])?.first?.message.hasPrefix("invalid key \"\u{FFFD}\"") == true)
 
@@ -1051,8 +1057,9 @@ private let jsonSeeds = [
         // .env results: bad key, key twice, NUL, line past the end.
         func entry(_ key: String, _ value: String, _ line: Int) -> DotEnv.Entry { DotEnv.Entry(key: key, value: value, line: line) }
         #expect(resultProblem(.ok([entry("A", "1", 1), entry("_b2", "", 2)]), lines: 2) == nil)
-        #expect(resultProblem(.ok([entry("1A", "1", 1)]), lines: 1) != nil)
-        #expect(resultProblem(.ok([entry("A-B", "1", 1)]), lines: 1) != nil)
+        #expect(resultProblem(.ok([entry("1A.b-c", "1", 1)]), lines: 1) == nil)
+        #expect(resultProblem(.ok([entry("A B", "1", 1)]), lines: 1) != nil)
+        #expect(resultProblem(.ok([entry("", "1", 1)]), lines: 1) != nil)
         #expect(resultProblem(.ok([entry("A", "1", 1), entry("A", "2", 2)]), lines: 2) != nil)
         #expect(resultProblem(.ok([entry("A", "a\0", 1)]), lines: 1) != nil)
         #expect(resultProblem(.ok([entry("A", "1", 2)]), lines: 1) != nil)

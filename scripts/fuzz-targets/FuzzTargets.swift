@@ -76,15 +76,24 @@ enum FuzzTargets {
         return n
     }
 
+    /// In .env files a lone CR ends a line too.
+    static func envLineCount(_ bytes: [UInt8]) -> Int {
+        var n = 1
+        for i in bytes.indices where bytes[i] == 10 || (bytes[i] == 13 && (i + 1 == bytes.count || bytes[i + 1] != 10)) { n += 1 }
+        return n
+    }
+
     static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+    /// .env blanks: also vertical tab and form feed.
+    static func isEnvBlank(_ b: UInt8) -> Bool { isBlank(b) || b == 0x0B || b == 0x0C }
     static func isLetter(_ b: UInt8) -> Bool { (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
     static func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
     static func isProcessNameByte(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == 0x5F || b == 0x2D }
     static func isKeyStart(_ b: UInt8) -> Bool { isLetter(b) || b == 0x5F }
     static func isKeyByte(_ b: UInt8) -> Bool { isKeyStart(b) || isDigit(b) }
+    /// .env keys: `[A-Za-z0-9_.-]+` (references use the shell names above).
     static func isKey(_ s: String) -> Bool {
-        guard let first = s.utf8.first, isKeyStart(first) else { return false }
-        return s.utf8.allSatisfy(isKeyByte)
+        !s.isEmpty && s.utf8.allSatisfy { isKeyByte($0) || $0 == 0x2E || $0 == 0x2D }
     }
     /// C0, DEL and C1 controls: what must never reach a terminal from a message.
     static func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
@@ -269,7 +278,7 @@ enum FuzzTargets {
 
     static func dotenv(_ bytes: [UInt8]) {
         let target = "dotenv"
-        let lines = lineCount(bytes)
+        let lines = envLineCount(bytes)
         let unset = parseEnv(bytes) { _ in nil }
         // Some names set (to short values), others not: errors must not change.
         let mixed = parseEnv(bytes) { (name: String) -> String? in
@@ -821,7 +830,8 @@ struct FuzzEnvFile {
             guard case .literal(let bytes) = part else { return nil }
             body += bytes
         }
-        if body.contains(0x27) || zip(body, body.dropFirst()).contains(where: { $0 == 13 && $1 == 10 }) { return nil }
+        // A lone CR would become LF; a final backslash would not end the value.
+        if body.contains(0x27) || body.contains(13) || body.last == 0x5C { return nil }
         return [0x27] + body + [0x27]
     }
 
@@ -839,10 +849,10 @@ struct FuzzEnvFile {
                 out += form == 0 && !nextIsNameByte(parts, after: i) ? Array("$\(name)".utf8) : Array("${\(name)}".utf8)
             }
         }
-        if out.contains(10) || out.last == 13 { return nil }
-        if let first = out.first, first == 0x22 || first == 0x27 || first == 0x20 || first == 0x09 { return nil }
-        if let last = out.last, last == 0x20 || last == 0x09 { return nil }
-        for i in out.indices.dropFirst() where out[i] == 0x23 && (out[i - 1] == 0x20 || out[i - 1] == 0x09) { return nil }
+        if out.contains(10) || out.contains(13) { return nil }
+        if let first = out.first, first == 0x22 || first == 0x27 || FuzzTargets.isEnvBlank(first) { return nil }
+        if let last = out.last, FuzzTargets.isEnvBlank(last) { return nil }
+        for i in out.indices.dropFirst() where out[i] == 0x23 && FuzzTargets.isEnvBlank(out[i - 1]) { return nil }
         return out
     }
 
