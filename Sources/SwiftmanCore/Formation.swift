@@ -124,16 +124,6 @@ public struct FormationPlan: Equatable, Sendable {
         }
     }
 
-    /// Checks that `count` instances of the type at `typeIndex` all get a
-    /// valid port (`scale` calls this before starting any): the error names
-    /// the first instance that would not.
-    public func validateScale(typeIndex: Int, to count: Int) throws(ControlFailure) {
-        let type = procfile.types[typeIndex]
-        if let problem = ports.problem(type: type.name, typeIndex: typeIndex, count: count) {
-            throw ControlFailure(problem + "; at most \(ports.maxInstances(typeIndex: typeIndex)) \(type.name) instances fit from base port \(ports.base)")
-        }
-    }
-
     /// Instances of a type: 0 for types left out by a positional selection.
     public func count(for type: String) -> Int {
         if !selected.isEmpty {

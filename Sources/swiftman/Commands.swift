@@ -141,9 +141,6 @@ enum Start {
             throw Diagnostic("stdout", "closed when swiftman started: the formation's output would go nowhere (redirect it to /dev/null to discard it)")
         }
         let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
-        if !Platform.procAvailable {
-            CLI.printError("warning: /proc is not mounted: orphans that left their process group cannot be found at shutdown, and output to a pipe is written blocking")
-        }
 
         let supervisor = try supervisorConfig(args, plan: plan)
 

@@ -86,19 +86,14 @@ private final class TempDir {
 @Suite struct ScalePortPlanTests {
     private let procfile = try! Procfile.parse(Array("web: a\nworker: b\n".utf8), path: "Procfile")
 
-    @Test func scaleRefusesInstancesPastPort65535() throws {
-        let plan = try FormationPlan(procfile: procfile, formation: Formation(counts: ["web": 1]), ports: PortPlan(base: 65535))
-        try plan.validateScale(typeIndex: 0, to: 1)
-        try plan.validateScale(typeIndex: 0, to: 0)
-        #expect(throws: ControlFailure.self) { try plan.validateScale(typeIndex: 0, to: 3) }
-        do {
-            try plan.validateScale(typeIndex: 0, to: 3)
-        } catch {
-            #expect(error.description.hasPrefix("web.2 would get port 65536, above 65535"), "\(error)")
-        }
+    @Test func thePortPlanNamesTheFirstInstanceWithoutAPort() {
+        let ports = PortPlan(base: 65535)
+        #expect(ports.problem(type: "web", typeIndex: 0, count: 1) == nil)
+        #expect(ports.problem(type: "web", typeIndex: 0, count: 0) == nil)
+        #expect(ports.problem(type: "web", typeIndex: 0, count: 3) == "web.2 would get port 65536, above 65535")
         // worker's slot (65635) is past the end already: not even one.
-        #expect(throws: ControlFailure.self) { try plan.validateScale(typeIndex: 1, to: 1) }
-        #expect(plan.ports.maxInstances(typeIndex: 1) == 0)
+        #expect(ports.problem(type: "worker", typeIndex: 1, count: 1) == "worker.1 would get port 65635, above 65535")
+        #expect(ports.maxInstances(typeIndex: 0) == 1 && ports.maxInstances(typeIndex: 1) == 0)
     }
 
     @Test func startStillNamesTheFirstInstanceWithoutAPort() {

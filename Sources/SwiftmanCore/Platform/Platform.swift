@@ -26,10 +26,6 @@ public enum Platform {
         return (0..<3).filter { mask & (1 << $0) != 0 }
     }
 
-    /// Whether /proc is mounted (the orphan sweep and the non-blocking stdout
-    /// re-open use it).
-    public static var procAvailable: Bool { access("/proc/self/stat", R_OK) == 0 }
-
     /// The user name for `uid` from /etc/passwd (no NSS: the binary is
     /// static), for messages; nil when unknown.
     public static func userName(_ uid: uid_t) -> String? {
