@@ -64,6 +64,12 @@ final class ControlServer {
         if lstat(path, &st) == 0 { boundFile = (UInt(st.st_dev), UInt(st.st_ino)) }
     }
 
+    private var closed = false
+
+    /// A server dropped without `close()` (start-up failed after it opened)
+    /// still removes its socket and lock.
+    deinit { close() }
+
     private static func alreadyRunning(_ path: String, pid: String, root: String) -> Diagnostic {
         Diagnostic(path, "swiftman is already running for \(root) (pid \(pid)); stop it first, or use --socket for a second formation")
     }
@@ -71,6 +77,8 @@ final class ControlServer {
     /// Closes every connection and the listening socket, removes the socket
     /// file if it is still the one we bound, and releases the lock.
     func close() {
+        guard !closed else { return }
+        closed = true
         for fd in clients.keys { Glibc.close(fd) }
         clients = [:]
         Glibc.close(listenFD)
