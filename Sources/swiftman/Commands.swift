@@ -73,7 +73,6 @@ enum ProjectOptions {
         // What execve cannot pass would make every spawn fail: refused here,
         // by `check` and `start` alike.
         project.problems += ExecLimits.environmentProblems(project.envFiles, source: envPaths.joined(separator: ","))
-        if let procfile = project.procfile { project.problems += ExecLimits.commandProblems(procfile) }
 
         let formation: Formation
         let base: Int

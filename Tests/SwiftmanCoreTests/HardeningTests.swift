@@ -72,15 +72,6 @@ private final class TempDir {
         #expect(problems.first?.description.contains(".env: K: \"K=…\" is 131072 bytes") == true, "\(problems)")
         #expect(problems.first?.description.contains("MAX_ARG_STRLEN") == true)
     }
-
-    @Test func aCommandTooLongForShIsAProblemNamingItsLine() throws {
-        let long = String(repeating: "y", count: 140_000)
-        let procfile = try Procfile.parse(Array("web: a\nbig: \(long)\n".utf8), path: "Procfile")
-        let problems = ExecLimits.commandProblems(procfile)
-        #expect(problems.count == 1)
-        #expect(problems.first?.line == 2)
-        #expect(problems.first?.message.contains("big") == true)
-    }
 }
 
 @Suite struct ScalePortPlanTests {

@@ -60,14 +60,4 @@ public enum ExecLimits {
                 + "that Linux puts on one environment string (MAX_ARG_STRLEN, 128 KiB with its NUL): no process could start with it")
         }
     }
-
-    /// A problem for each Procfile command too long to be passed to `sh -c`.
-    public static func commandProblems(_ procfile: Procfile) -> [Diagnostic] {
-        procfile.types.compactMap { type in
-            let size = type.command.utf8.count
-            guard size + 1 > maxArgStrlen else { return nil }
-            return Diagnostic(procfile.path, line: type.line, "the command of \(type.name) is \(size) bytes, over the limit of "
-                + "\(maxArgStrlen - 1) that Linux puts on one argument (MAX_ARG_STRLEN, 128 KiB with its NUL)")
-        }
-    }
 }
