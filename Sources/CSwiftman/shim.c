@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -215,3 +216,73 @@ int sm_accept(int fd, uid_t *uid) {
     *uid = cred.uid;
     return c;
 }
+
+// MARK: - Start-up hardening (runs before the Swift runtime's own initialisers)
+
+static int sm_saved_argc;
+static char **sm_saved_argv;
+static int sm_closed_std;
+static int sm_backtrace_overridden;
+static char *sm_backtrace_original;
+
+// Priority constructors run before unprioritised ones (the Swift runtime's
+// C++ initialisers in a static build), and glibc passes them argc and argv.
+__attribute__((constructor(101)))
+static void sm_early_init(int argc, char **argv, char **envp) {
+    (void)envp;
+    sm_saved_argc = argc;
+    sm_saved_argv = argv;
+    // A descriptor 0-2 that the caller closed is reopened on /dev/null, so no
+    // file of ours (the control socket, a pipe) can land there and be taken
+    // for stdin, stdout or stderr. Lowest free fd first: open() fills them in order.
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        sm_closed_std |= 1 << fd;
+        int n = open("/dev/null", (fd == 0 ? O_RDONLY : O_WRONLY) | O_NOCTTY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
+    // Without /proc, the static Swift runtime cannot find its own path and
+    // aborts ("Unable to obtain Swift runtime path") while setting up the
+    // backtracer. Naming the backtracer (and disabling it: it needs /proc
+    // too) skips that lookup. The caller's value is put back by
+    // sm_restore_environment(), so children never see ours.
+    char exe[16];
+    if (readlink("/proc/self/exe", exe, sizeof exe) < 0) {
+        const char *old = getenv("SWIFT_BACKTRACE");
+        sm_backtrace_original = old ? strdup(old) : NULL;
+        sm_backtrace_overridden = 1;
+        setenv("SWIFT_BACKTRACE", "enable=no,swift-backtrace=/dev/null", 1);
+    }
+}
+
+int sm_saved_arguments(char ***argv) {
+    *argv = sm_saved_argv;
+    return sm_saved_argv ? sm_saved_argc : -1;
+}
+
+int sm_closed_std_fds(void) { return sm_closed_std; }
+
+void sm_restore_environment(void) {
+    if (!sm_backtrace_overridden) return;
+    sm_backtrace_overridden = 0;
+    if (sm_backtrace_original) {
+        setenv("SWIFT_BACKTRACE", sm_backtrace_original, 1);
+        free(sm_backtrace_original);
+        sm_backtrace_original = NULL;
+    } else {
+        unsetenv("SWIFT_BACKTRACE");
+    }
+}
+
+int sm_peer_uid(int fd, uid_t *uid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *uid = cred.uid;
+    return 0;
+}
+
+int sm_flock_nb(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }

@@ -27,47 +27,67 @@ final class ControlServer {
     private var clients: [Int32: Client] = [:]
     private let uid = getuid()
 
-    /// Opens the socket at `path`, creating its private directory. A live
-    /// socket there means another swiftman runs for this project: that is an
-    /// error naming it; a stale one (nobody listening) is replaced.
+    /// Held for the formation's life: only its holder may replace or remove
+    /// the socket.
+    private let lock: SocketLock
+    /// The socket file we bound, to remove it at exit only if it is still ours.
+    private var boundFile: (dev: UInt, ino: UInt)?
+
+    /// Opens the socket at `path`, creating and checking its private
+    /// directory (`defaultDirectory`: the directory of a derived path). Under
+    /// the lock `PATH.lock`: a socket that accepts connections (a swiftman,
+    /// even a stopped one, or another program) is never touched, and is an
+    /// error naming it; only one that refuses connections (left by a killed
+    /// run) is replaced.
     init(path: String, defaultDirectory: String?) throws(Diagnostic) {
         self.path = path
-        if let dir = defaultDirectory { try ControlServer.preparePrivateDirectory(dir) }
-        if FileSystem.exists(path) {
-            if let reply = try? ControlClient.send(.hello, to: path), case .ok(let lines) = reply {
-                let pid = lines.first { $0.hasPrefix("pid=") }.map { String($0.dropFirst(4)) } ?? "?"
-                let root = lines.first { $0.hasPrefix("root=") }.map { String($0.dropFirst(5)) } ?? "?"
-                throw Diagnostic(path, "swiftman is already running for \(root) (pid \(pid)); stop it first, or use --socket for a second formation")
+        try ControlSocketSafety.validateExplicit(path)
+        if let dir = defaultDirectory { try ControlSocketSafety.preparePrivateDirectory(dir) }
+        guard let lock = try SocketLock.acquire(path + ".lock") else {
+            switch ControlSocketSafety.probe(path) {
+            case .swiftman(let pid, let root): throw ControlServer.alreadyRunning(path, pid: pid, root: root)
+            default: throw Diagnostic(path, "another swiftman holds this control socket (\(path).lock is locked): it is starting, stopping, or stopped (Ctrl-Z: continue it with fg); stop it first, or use --socket for a second formation")
             }
-            var st = stat()
-            if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFSOCK {
-                throw Diagnostic(path, "exists and is not a socket")
-            }
-            unlink(path)  // stale: left by a run that was killed
+        }
+        self.lock = lock
+        switch ControlSocketSafety.probe(path) {
+        case .absent: break
+        case .stale: unlink(path)  // left by a run that was killed: nobody listens
+        case .swiftman(let pid, let root): throw ControlServer.alreadyRunning(path, pid: pid, root: root)
+        case .symlink: throw Diagnostic(path, "is a symbolic link; give the socket's own path (swiftman never binds through a symlink)")
+        case .notASocket: throw Diagnostic(path, "exists and is not a socket")
+        case .live(let detail): throw Diagnostic(path, "another program is listening on this socket (\(detail)); it is left alone: choose another --socket")
         }
         listenFD = sm_unix_listen(path, 64)
         guard listenFD >= 0 else { throw Diagnostic(path, "cannot listen: \(errnoDescription())") }
-    }
-
-    /// mkdir -m 0700, or check that an existing one is ours and private.
-    static func preparePrivateDirectory(_ dir: String) throws(Diagnostic) {
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw Diagnostic(dir, "cannot create the control directory: \(errnoDescription())")
-        }
         var st = stat()
-        guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw Diagnostic(dir, "the control directory is not a directory")
-        }
-        guard st.st_uid == getuid(), st.st_mode & 0o077 == 0 else {
-            throw Diagnostic(dir, "the control directory must belong to you and have mode 0700")
-        }
+        if lstat(path, &st) == 0 { boundFile = (UInt(st.st_dev), UInt(st.st_ino)) }
     }
 
+    private var closed = false
+
+    /// A server dropped without `close()` (start-up failed after it opened)
+    /// still removes its socket and lock.
+    deinit { close() }
+
+    private static func alreadyRunning(_ path: String, pid: String, root: String) -> Diagnostic {
+        Diagnostic(path, "swiftman is already running for \(root) (pid \(pid)); stop it first, or use --socket for a second formation")
+    }
+
+    /// Closes every connection and the listening socket, removes the socket
+    /// file if it is still the one we bound, and releases the lock.
     func close() {
+        guard !closed else { return }
+        closed = true
         for fd in clients.keys { Glibc.close(fd) }
         clients = [:]
         Glibc.close(listenFD)
-        unlink(path)
+        var st = stat()
+        if let bound = boundFile, lstat(path, &st) == 0, UInt(st.st_dev) == bound.dev, UInt(st.st_ino) == bound.ino {
+            unlink(path)
+        }
+        boundFile = nil
+        lock.release()
     }
 
     func appendPollEntries(to fds: inout [pollfd]) {
@@ -170,22 +190,35 @@ final class ControlServer {
     }
 }
 
-/// The client side: one request, one reply.
+/// The client side: one request, one reply, from a server of our own uid
+/// (or root) only.
 public enum ControlClient {
     public enum Failure: Error, Equatable {
-        /// Nothing listens there (no file, or a stale socket).
+        /// Nothing there (ENOENT).
         case notRunning(String)
+        /// A socket nobody listens on (ECONNREFUSED): stale.
+        case refused(String)
+        /// The server runs as another user: its answer is not believed.
+        case untrusted(uid_t)
         case failed(String)
     }
 
     public static func send(_ request: ControlRequest, to path: String, timeoutMs: Int32 = 10_000) throws(Failure) -> ControlReply {
+        if path.isEmpty { throw .failed("empty socket path") }
         let fd = sm_unix_connect(path, timeoutMs)
         guard fd >= 0 else {
             let reason = errnoDescription()
-            if errno == ENOENT || errno == ECONNREFUSED { throw .notRunning(reason) }
+            if errno == ENOENT { throw .notRunning(reason) }
+            if errno == ECONNREFUSED { throw .refused(reason) }
             throw .failed(reason)
         }
         defer { Glibc.close(fd) }
+        // A server of another user could be a forgery planted in a shared
+        // directory: only our own uid or root may answer.
+        var peer: uid_t = 0
+        guard sm_peer_uid(fd, &peer) == 0 else { throw .failed("cannot identify the server: \(errnoDescription())") }
+        let me = getuid()
+        guard peer == me || peer == 0 else { throw .untrusted(peer) }
         var text = request.encoded
         let sent = text.withUTF8 { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         let sendError = sent > 0 ? nil : errnoDescription()
@@ -197,13 +230,15 @@ public enum ControlClient {
             // A server that refused us closes without reading our request;
             // the reply it sent first is what counts.
             if n < 0 && errno == ECONNRESET && (sendError != nil || !response.isEmpty) { break }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw .failed("no reply within \(timeoutMs / 1000) s (is the formation stopped, e.g. with Ctrl-Z?)") }
             if n < 0 { throw .failed("no reply: \(errnoDescription())") }
             if n == 0 { break }
             response += buffer[0..<n]
+            if response.count > 1 << 24 { throw .failed("reply too long") }
         }
         // A server that refused us may have said why before closing.
         guard let reply = ControlReply.parse(String(decoding: response, as: UTF8.self)) else {
-            throw .failed(sendError.map { "send: \($0)" } ?? "malformed reply")
+            throw .failed(sendError.map { "send: \($0)" } ?? "malformed reply (not a swiftman control socket?)")
         }
         return reply
     }

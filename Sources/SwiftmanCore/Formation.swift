@@ -62,6 +62,21 @@ public struct PortPlan: Equatable, Sendable {
 
     public func port(typeIndex: Int, number: Int) -> Int { base + 100 * typeIndex + number - 1 }
 
+    public static let highest = 65535
+
+    /// Why `count` instances of a type cannot all get a port (the first one
+    /// above 65535), or nil when they can.
+    public func problem(type: String, typeIndex: Int, count: Int) -> String? {
+        guard count > 0 else { return nil }
+        let limit = maxInstances(typeIndex: typeIndex)
+        guard count > limit else { return nil }
+        let number = max(limit, 0) + 1
+        return "\(type).\(number) would get port \(port(typeIndex: typeIndex, number: number)), above \(PortPlan.highest)"
+    }
+
+    /// How many instances of the type at `typeIndex` get a valid port.
+    public func maxInstances(typeIndex: Int) -> Int { max(0, PortPlan.highest - port(typeIndex: typeIndex, number: 1) + 1) }
+
     /// The base port: `-p`, else PORT from the env files, else the inherited
     /// PORT, else 5000. Each source is validated and named in errors.
     public static func basePort(flag: String?, envFiles: [String: String],
@@ -103,9 +118,8 @@ public struct FormationPlan: Equatable, Sendable {
         self.selected = selected
         for (index, type) in procfile.types.enumerated() {
             let count = self.count(for: type.name)
-            let last = ports.port(typeIndex: index, number: max(count, 1))
-            if count > 0 && last > 65535 {
-                throw Diagnostic(source, "\(type.name).\(count) would get port \(last), above 65535")
+            if let problem = ports.problem(type: type.name, typeIndex: index, count: count) {
+                throw Diagnostic(source, problem)
             }
         }
     }

@@ -70,6 +70,9 @@ enum ProjectOptions {
         project.envFiles = env.values
         project.envWarnings = env.warnings
         project.problems += env.problems
+        // What execve cannot pass would make every spawn fail: refused here,
+        // by `check` and `start` alike.
+        project.problems += ExecLimits.environmentProblems(project.envFiles, source: envPaths.joined(separator: ","))
 
         let formation: Formation
         let base: Int
@@ -128,14 +131,21 @@ enum Start {
     static var optionHelp: String { describe(options) }
 
     static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
+        // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
+        // signalfd): blocked here, before any thread or child exists. Every
+        // other command keeps the default actions, so it can be interrupted.
+        SignalSetup.install()
         guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
+        if Platform.closedStandardDescriptors.contains(1) {
+            throw Diagnostic("stdout", "closed when swiftman started: the formation's output would go nowhere (redirect it to /dev/null to discard it)")
+        }
         let (project, plan) = try ProjectOptions.loadValid(args, environment: environment)
 
         let supervisor = try supervisorConfig(args, plan: plan)
 
         var env = environment
         env.merge(project.envFiles) { _, file in file }
-        let socket = ControlOptions.socketPath(args, root: project.root, environment: environment)
+        let socket = try ControlOptions.socketPath(args, root: project.root, environment: environment)
         let root = FileSystem.canonical(project.root) ?? project.root
         let config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
                                style: try style(args, environment: environment),
@@ -239,13 +249,7 @@ enum Check {
             let ports = count > 1 ? "\(first)-\(plan.ports.port(typeIndex: index, number: count))" : "\(first)"
             return [type.name, count == 0 ? "×0" : "×\(count)", count == 0 ? "(port \(ports), not started)" : "port \(ports)", type.command]
         }
-        for row in rows {
-            let cells = (0..<3).map { column in
-                let width = rows.map { $0[column].count }.max() ?? 0
-                return row[column] + String(repeating: " ", count: width - row[column].count)
-            }
-            print("  " + (cells + [row[3]]).joined(separator: "  "))
-        }
+        print(TextTable.render(rows, indent: "  ", padded: 3), terminator: "")
         return 0
     }
 }

@@ -16,14 +16,23 @@ enum ControlOptions {
         socket,
     ]
 
-    /// The socket path and, when derived, the private directory that holds it.
-    static func socketPath(_ args: Arguments, root: String, environment: [String: String])
+    /// The socket path and, when derived, the private directory that holds
+    /// it (the one actually used: `$XDG_RUNTIME_DIR/swiftman` or the
+    /// `/tmp/swiftman-UID` fallback), which `start` creates and checks.
+    static func socketPath(_ args: Arguments, root: String, environment: [String: String]) throws(UsageError)
         -> (path: String, directory: String?) {
-        if let path = args["socket"] { return (path, nil) }
+        if let path = args["socket"] {
+            do throws(Diagnostic) {
+                try ControlSocketSafety.validateExplicit(path, source: args.source("socket"))
+            } catch {
+                throw UsageError(message: error.description)
+            }
+            return (path, nil)
+        }
         let uid = UInt32(getuid())
         let canonicalRoot = FileSystem.canonical(root) ?? FileSystem.absolute(root)
-        return (ControlSocketPath.derive(root: canonicalRoot, uid: uid, environment: environment),
-                ControlSocketPath.directory(uid: uid, environment: environment))
+        let path = ControlSocketPath.derive(root: canonicalRoot, uid: uid, environment: environment)
+        return (path, FileSystem.directory(of: path))
     }
 
     /// The root a control command talks about: -d, else the Procfile's directory.
@@ -75,14 +84,17 @@ enum Control {
                                              environment: environment) else { return 0 }
         let request = try makeRequest(command, args.positionals)
         let root = ControlOptions.root(args)
-        let path = ControlOptions.socketPath(args, root: root, environment: environment).path
+        let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
         let reply: ControlReply
         do throws(ControlClient.Failure) {
             reply = try ControlClient.send(request, to: path)
         } catch {
             let where_ = FileSystem.canonical(root) ?? root
             switch error {
-            case .notRunning: CLI.printError("\(command): no running formation for \(where_) (no live control socket at \(path))")
+            case .notRunning, .refused:
+                CLI.printError("\(command): no running formation for \(where_) (no live control socket at \(path))")
+            case .untrusted(let uid):
+                CLI.printError("\(command): \(path): the server there runs as \(Platform.describeUser(uid)), not as you: not trusting its answer (another user may have planted it)")
             case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
             }
             return 1

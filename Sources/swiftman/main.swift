@@ -5,11 +5,12 @@ import Darwin
 #endif
 import SwiftmanCore
 
+// The arguments as the kernel passed them (CommandLine.arguments needs /proc).
+let arguments = Platform.startUp()
 // `version` answers before any setup: its start-up time is the product's.
-if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "version" {
+if arguments.count == 2 && arguments[1] == "version" {
     CLI.printVersion()
     exit(0)
 }
-// Block the loop's signals before anything else can start a thread or a child.
-SignalSetup.install()
-exit(CLI.main(Array(CommandLine.arguments.dropFirst())))
+// Signals are set up by the command that owns them (`start`), not here.
+exit(CLI.main(Array(arguments.dropFirst())))

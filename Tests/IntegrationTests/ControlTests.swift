@@ -500,9 +500,12 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         let dirMode = try #require(fileMode(directory))
         #expect(dirMode.type == S_IFDIR)
         #expect(dirMode.permissions == 0o700, "mode \(String(dirMode.permissions, radix: 8))")
-        let sockets = try FileManager.default.contentsOfDirectory(atPath: directory)
-        #expect(sockets.count == 1 && sockets[0].hasSuffix(".sock"), "\(sockets)")
+        // The socket, and the lock its formation holds beside it.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let sockets = entries.filter { $0.hasSuffix(".sock") }
+        #expect(sockets.count == 1 && entries == [sockets[0], sockets[0] + ".lock"], "\(entries)")
         let socket = directory + "/" + (sockets.first ?? "")
+        #expect(fileMode(socket + ".lock")?.permissions == 0o600)
         let mode = try #require(fileMode(socket))
         #expect(mode.type == S_IFSOCK)
         #expect(mode.permissions == 0o600, "mode \(String(mode.permissions, radix: 8))")
@@ -525,7 +528,7 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
 
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait(timeout: 30) == 0)
-        #expect(fileMode(socket) == nil, "socket left behind")
+        #expect(fileMode(socket) == nil && fileMode(socket + ".lock") == nil, "socket or lock left behind")
         project.expectNothingLeft()
         withExtendedLifetime(runtime) {}
     }

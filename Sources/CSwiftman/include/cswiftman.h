@@ -60,4 +60,18 @@ int sm_unix_connect(const char *path, int timeout_ms);
 /// in `uid`. Returns the fd or -1 (errno set).
 int sm_accept(int fd, uid_t *uid);
 
+/// Start-up hardening, done by a constructor before the Swift runtime starts:
+/// the process's argc/argv as the kernel gave them (CommandLine.arguments
+/// reads /proc/self/cmdline, which may be missing): returns argc, or -1.
+int sm_saved_arguments(char ***argv);
+/// Bit n set when descriptor n (0-2) was closed at start (it now holds /dev/null).
+int sm_closed_std_fds(void);
+/// Puts back the caller's SWIFT_BACKTRACE, overridden at start when /proc is
+/// missing (see shim.c). Call first thing in main.
+void sm_restore_environment(void);
+/// The uid of the process at the other end of a Unix socket (SO_PEERCRED).
+int sm_peer_uid(int fd, uid_t *uid);
+/// flock(LOCK_EX | LOCK_NB). Returns 0 or -1 (errno EWOULDBLOCK when held).
+int sm_flock_nb(int fd);
+
 #endif
