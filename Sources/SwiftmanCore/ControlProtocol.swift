@@ -69,7 +69,7 @@ public enum ControlRequest: Equatable, Sendable {
             throw ControlFailure("expected TYPE=COUNT, got \"\(text.prefix(40))\"")
         }
         guard let count = Int(parts[1]), count >= 0, count <= 10_000 else {
-            throw ControlFailure("invalid count \"\(parts[1].prefix(20))\" for \(parts[0]) (expected 0-10000)")
+            throw ControlFailure("invalid count \"\(parts[1].prefix(20))\" for \(parts[0]) (expected 0…10000)")
         }
         return ScaleItem(type: String(parts[0]), count: count)
     }

@@ -78,11 +78,12 @@ public struct PortPlan: Equatable, Sendable {
     public func maxInstances(typeIndex: Int) -> Int { max(0, PortPlan.highest - port(typeIndex: typeIndex, number: 1) + 1) }
 
     /// The base port: `-p`, else PORT from the env files, else the inherited
-    /// PORT, else 5000. Each source is validated and named in errors.
-    public static func basePort(flag: String?, envFiles: [String: String],
+    /// PORT, else 5000. Each source is validated and named in errors; `flagSource`
+    /// is where the flag's value came from, as the user wrote it (`-p`, `SWIFTMAN_PORT`).
+    public static func basePort(flag: String?, flagSource: String = "--port", envFiles: [String: String],
                                 inherited: [String: String]) throws(Diagnostic) -> Int {
         let candidates: [(String?, String)] = [
-            (flag, "--port"), (envFiles["PORT"], "PORT in env file"), (inherited["PORT"], "PORT"),
+            (flag, flagSource), (envFiles["PORT"], "PORT in env file"), (inherited["PORT"], "PORT"),
         ]
         for case let (text?, source) in candidates {
             guard let port = Int(text.trimmingSpaces), port > 0, port <= 65535 else {

@@ -67,9 +67,14 @@ public final class LineFramer {
         for l in labels + [systemLabel] { l.render(style: style, width: width) }
     }
 
-    /// Starts framing stream `id` (a pipe fd) under label `label`.
+    /// Starts framing stream `id` (a pipe fd) under label `label`. The streams
+    /// of a `--quiet` type are not framed at all: `ingest` drops their bytes.
     public func open(stream id: Int, label: Int) {
-        streams[id] = Stream(label: labels[label])
+        let label = labels[label]
+        if !style.quiet.isEmpty, let dot = label.name.lastIndex(of: "."), style.quiet.contains(String(label.name[..<dot])) {
+            return
+        }
+        streams[id] = Stream(label: label)
     }
 
     /// Frames the bytes just read from stream `id`.

@@ -10,6 +10,11 @@ public struct OutputStyle: Equatable, Sendable {
     public var color: Bool
     public var timestamps: Bool
     public var format: Format
+    /// The `HH:MM:SS name | ` prefix in text format (`--no-prefix` turns it off).
+    public var prefix = true
+    /// Types whose output is dropped (`--quiet redis`): their streams get no
+    /// label, so nothing is framed for them; `system` lines still mention them.
+    public var quiet: Set<String> = []
 
     public init(color: Bool, timestamps: Bool, format: Format = .text) {
         self.color = color
@@ -50,6 +55,10 @@ final class Label {
             text += String(repeating: "0", count: WallClock.rfc3339Length)
             text += "\",\"process\":\"" + JSON.escape(name) + "\",\"stream\":\"" + stream + "\",\"message\":\""
         case .text:
+            guard style.prefix else {
+                time = nil
+                break
+            }
             if style.color { text += "\u{1B}[\(color)m" }
             time = style.timestamps ? (text.utf8.count, false) : nil
             if style.timestamps { text += "00:00:00 " }

@@ -33,7 +33,9 @@ struct Arguments {
 
     /// Parses `args` against `options`. With `stopAtFirstPositional` everything
     /// from the first positional on is left untouched (for `run CMD ARGS…`).
+    /// `defaults` are the values from `.foreman`, by option name, with their source.
     init(_ args: [String], options: [Option], environment: [String: String],
+         defaults: [String: (value: String, source: String)] = Arguments.fileDefaults,
          stopAtFirstPositional: Bool = false) throws(UsageError) {
         var i = 0
         func find(_ name: String) throws(UsageError) -> Option {
@@ -89,7 +91,14 @@ struct Arguments {
             }
             sources[option.long] = name
         }
-        for option in options where values[option.long] == nil {
+        /// `--color` and `--no-color` (and any `X`/`no-X` pair) are one setting:
+        /// a value from a stronger source hides the weaker source's opposite.
+        func decided(_ long: String, in values: [String: String]) -> Bool {
+            let opposite = long.hasPrefix("no-") ? String(long.dropFirst(3)) : "no-" + long
+            return values[long] != nil || values[opposite] != nil
+        }
+        let fromCommandLine = values
+        for option in options where !decided(option.long, in: fromCommandLine) {
             guard let value = environment[option.environmentName] else { continue }
             if option.optionalValue && !["", "0", "false", "no", "off"].contains(value.lowercased()) {
                 values[option.long] = ["1", "yes", "on"].contains(value.lowercased()) ? "true" : value
@@ -104,6 +113,13 @@ struct Arguments {
             }
             sources[option.long] = option.environmentName
         }
+        // Then foreman's `.foreman` file, weakest of all.
+        let fromFlagsAndEnvironment = values
+        for option in options where !decided(option.long, in: fromFlagsAndEnvironment) {
+            guard let entry = defaults[option.long] else { continue }
+            values[option.long] = entry.value
+            sources[option.long] = entry.source
+        }
     }
 
     /// Parses a command's arguments; with --help prints `help` and returns nil.
@@ -117,6 +133,10 @@ struct Arguments {
         }
         return parsed
     }
+
+    /// The options set by `.foreman` in the current directory, read once by
+    /// `CLI.main` before any command parses its arguments.
+    nonisolated(unsafe) static var fileDefaults: [String: (value: String, source: String)] = [:]
 
     subscript(_ long: String) -> String? { values[long] }
     func flag(_ long: String) -> Bool { values[long] == "true" }

@@ -26,6 +26,10 @@ enum ProjectOptions {
         var envPaths: [String] = []
         /// Lines of the env files that were skipped (`file:line: warning: …`).
         var envWarnings: [DotEnv.Warning] = []
+        /// The same, as the user named them (`.env`, `config/dev.env`).
+        var envNames: [String] = []
+        /// The base port and foreman's scheme.
+        var ports = PortPlan(base: 5000)
         var plan: FormationPlan?
         var problems: [Diagnostic] = []
     }
@@ -39,10 +43,12 @@ enum ProjectOptions {
     }
 
     /// Loads the project. Without `procfileRequired` a missing Procfile is fine
-    /// (for `run`, which also works outside a project).
+    /// (for `run`, which also works outside a project). Without `formation` no
+    /// plan is made (`run` checks only the type it runs, not the formation).
     /// `selected` are the types to run (default: the positional arguments).
     static func load(_ args: Arguments, environment: [String: String],
-                     procfileRequired: Bool = true, selected: [String]? = nil) throws(UsageError) -> Project {
+                     procfileRequired: Bool = true, formation wantsPlan: Bool = true,
+                     selected: [String]? = nil) throws(UsageError) -> Project {
         let root = args["root"]
         let procfilePath = args["procfile"] ?? (root.map { FileSystem.join($0, "Procfile") } ?? "Procfile")
         if let root, !FileSystem.isDirectory(root) {
@@ -65,6 +71,7 @@ enum ProjectOptions {
         } else if !FileSystem.exists(envPaths[0]) {
             envPaths = []
         }
+        project.envNames = envPaths
         project.envPaths = envPaths.map(FileSystem.absolute)
         let env = DotEnv.load(envPaths, environment: environment)
         project.envFiles = env.values
@@ -80,14 +87,16 @@ enum ProjectOptions {
             formation = try args["formation"].map { text throws(Diagnostic) in
                 try Formation.parse(text, source: args.source("formation"))
             } ?? Formation()
-            base = try PortPlan.basePort(flag: args["port"], envFiles: project.envFiles, inherited: environment)
+            base = try PortPlan.basePort(flag: args["port"], flagSource: args.source("port"),
+                                         envFiles: project.envFiles, inherited: environment)
         } catch {
             throw UsageError(message: error.description)
         }
-        if let procfile = project.procfile {
+        project.ports = PortPlan(base: base)
+        if wantsPlan, let procfile = project.procfile {
             do throws(Diagnostic) {
                 project.plan = try FormationPlan(procfile: procfile, formation: formation,
-                                                 ports: PortPlan(base: base), selected: selected ?? (procfileRequired ? args.positionals : []),
+                                                 ports: project.ports, selected: selected ?? args.positionals,
                                                  source: args.source("formation"))
             } catch {
                 throw UsageError(message: error.description)
@@ -109,8 +118,10 @@ enum Start {
 
     static let options = ProjectOptions.options + lifecycleOptions + [
         Option(long: "color", short: nil, valueName: nil, help: "colour the prefixes even when stdout is not a terminal"),
-        Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)"),
+        Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)", aliases: ["--no-colour"]),
         Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
+        Option(long: "no-prefix", short: nil, valueName: nil, help: "print the lines alone, without the \"HH:MM:SS name | \" prefix"),
+        Option(long: "quiet", short: "q", valueName: "TYPES", help: "hide these types' output (redis,postgres); system lines about them stay"),
         Option(long: "log-format", short: nil, valueName: "FORMAT", help: "text (default) or json: one object per line with time, process, stream, message"),
         Option(long: "tty", short: nil, valueName: "TYPES", help: "run children on a pseudo-terminal: all, or --tty=web,worker", optionalValue: true),
         ControlOptions.socket,
@@ -148,7 +159,7 @@ enum Start {
         let socket = try ControlOptions.socketPath(args, root: project.root, environment: environment)
         let root = FileSystem.canonical(project.root) ?? project.root
         let config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
-                               style: try style(args, environment: environment),
+                               style: try style(args, environment: environment, plan: plan),
                                tty: try tty(args, plan: plan),
                                controlSocket: socket.path, controlDirectory: socket.directory,
                                notices: project.envWarnings.map(\.description))
@@ -162,6 +173,11 @@ enum Start {
         supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
         supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
         supervisor.stopSignal = try perType(args, "stop-signal", default: SIGTERM, plan: plan) { Signals.parse($0) }
+        for (type, signal) in [("", supervisor.stopSignal.fallback)] + supervisor.stopSignal.overrides.sorted(by: { $0.key < $1.key }) {
+            if let reason = Signals.cannotStop(signal) {
+                throw UsageError(message: "\(args.source("stop-signal")): \(type.isEmpty ? "" : type + ": ")\(Signals.name(signal)) \(reason): use TERM (the default), INT, QUIT, HUP, USR1, USR2 or KILL")
+            }
+        }
         supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         return supervisor
     }
@@ -169,15 +185,20 @@ enum Start {
     static func tty(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> TTYSelection {
         guard let value = args["tty"] else { return .none }
         if value == "true" { return .all }
-        let types = value.split(separator: ",").map { $0.trimmingCharacters() }
-        for type in types where plan.procfile.index(of: type) == nil {
-            throw UsageError(message: "\(args.source("tty")): unknown process type \"\(type)\"")
-        }
-        guard !types.isEmpty else { throw UsageError(message: "\(args.source("tty")): no process type named") }
-        return .types(Set(types))
+        return .types(try typeList(args, "tty", plan: plan))
     }
 
-    static func style(_ args: Arguments, environment: [String: String]) throws(UsageError) -> OutputStyle {
+    /// A comma-separated list of the Procfile's types (`--tty=web,worker`, `-q redis`).
+    static func typeList(_ args: Arguments, _ name: String, plan: FormationPlan) throws(UsageError) -> Set<String> {
+        let types = (args[name] ?? "").split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+        for type in types where plan.procfile.index(of: type) == nil {
+            throw UsageError(message: "\(args.source(name)): unknown process type \"\(type)\" (Procfile has: \(plan.procfile.typeNames))")
+        }
+        guard !types.isEmpty else { throw UsageError(message: "\(args.source(name)): no process type named") }
+        return Set(types)
+    }
+
+    static func style(_ args: Arguments, environment: [String: String], plan: FormationPlan) throws(UsageError) -> OutputStyle {
         var format = OutputStyle.Format.text
         if let text = args["log-format"] {
             guard let f = OutputStyle.Format(rawValue: text) else {
@@ -197,7 +218,10 @@ enum Start {
         } else {
             color = isatty(1) == 1
         }
-        return OutputStyle(color: color && format == .text, timestamps: !args.flag("no-timestamp"), format: format)
+        var style = OutputStyle(color: color && format == .text, timestamps: !args.flag("no-timestamp"), format: format)
+        style.prefix = !args.flag("no-prefix")
+        if args["quiet"] != nil { style.quiet = try typeList(args, "quiet", plan: plan) }
+        return style
     }
 
     static func seconds(_ args: Arguments, _ name: String, default fallback: Double) throws(UsageError) -> Int64 {
@@ -247,9 +271,19 @@ enum Check {
             let count = plan.count(for: type.name)
             let first = plan.ports.port(typeIndex: index, number: 1)
             let ports = count > 1 ? "\(first)-\(plan.ports.port(typeIndex: index, number: count))" : "\(first)"
-            return [type.name, count == 0 ? "×0" : "×\(count)", count == 0 ? "(port \(ports), not started)" : "port \(ports)", type.command]
+            // A type that does not run keeps its port slot, shown only while it is a port.
+            let idle = first <= 65535 ? "(port \(ports), not started)" : "(not started; port \(first) out of range)"
+            return [type.name, "×\(count)", count == 0 ? idle : "port \(ports)", type.command]
         }
         print(TextTable.render(rows, indent: "  ", padded: 3), terminator: "")
+        print("env files: " + (project.envNames.isEmpty ? "none (no \(FileSystem.join(project.root, ".env")))"
+                                   : project.envNames.joined(separator: ", ")))
+        if let foreman = CLI.foremanFile {
+            var line = "defaults: \(foreman.path)"
+            if !foreman.usedKeys.isEmpty { line += " (" + foreman.usedKeys.joined(separator: ", ") + ")" }
+            if !foreman.ignoredKeys.isEmpty { line += "; ignored: " + foreman.ignoredKeys.joined(separator: ", ") }
+            print(line)
+        }
         return 0
     }
 }
@@ -267,4 +301,19 @@ func describe(_ options: [Option]) -> String {
         let pad = String(repeating: " ", count: max(1, 30 - names.count))
         return "  \(names)\(pad)\(opt.help)  [\(opt.environmentName)]"
     }.joined(separator: "\n")
+}
+
+extension Signals {
+    /// Why a signal cannot be a stop signal, or nil when it can: it must end a
+    /// process that does not catch it (its default action terminates), and the
+    /// process must be able to catch it to stop gracefully (KILL is the exception
+    /// users ask for on purpose).
+    static func cannotStop(_ signal: Int32) -> String? {
+        switch signal {
+        case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: return "only pauses a process"
+        case SIGCONT: return "only resumes a process"
+        case SIGCHLD, SIGWINCH, SIGURG: return "is ignored by default"
+        default: return nil
+        }
+    }
 }

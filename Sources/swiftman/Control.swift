@@ -102,7 +102,9 @@ enum Control {
         switch reply {
         case .error(let message):
             CLI.printError("\(command): \(message)")
-            return 1
+            // The server checks the names against its Procfile: a name it does not
+            // know is a bad argument (exit 2, as in the README); other refusals exit 1.
+            return message.hasPrefix("unknown process type") ? 2 : 1
         case .ok(let lines):
             if command == "ps" {
                 let rows = lines.compactMap(InstanceStatus.init(encoded:))

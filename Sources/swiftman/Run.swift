@@ -13,9 +13,10 @@ enum Run {
 
         Loads the env files as `start` does and executes COMMAND in place of swiftman,
         in the root directory: same pid, stdin/tty, signals and exit code. When COMMAND
-        names a Procfile type, its command runs under /bin/sh -c (ARGS appended as
-        "$@") with that type's PORT; otherwise COMMAND is looked up on the PATH the env
-        files give. A command that cannot be found exits 127.
+        names a Procfile type, its command runs under /bin/sh -c with that type's PORT;
+        ARGS are the shell's positional parameters, appended as "$@" unless the command
+        already uses them. Otherwise COMMAND is looked up on the PATH the env files
+        give. A command that cannot be found exits 127, one that cannot be run 126.
 
         Options:
         \(describe(options))
@@ -26,20 +27,30 @@ enum Run {
                                              stopAtFirstPositional: true) else { return 0 }
         guard let command = args.positionals.first else { throw UsageError(message: "missing COMMAND") }
         let extra = Array(args.positionals.dropFirst())
-        let project = try ProjectOptions.load(args, environment: environment, procfileRequired: args["procfile"] != nil)
+        // The words after the options are the command, never a selection of types;
+        // and only what runs is checked (not the formation's other ports).
+        let project = try ProjectOptions.load(args, environment: environment,
+                                              procfileRequired: args["procfile"] != nil, formation: false)
         guard project.problems.isEmpty else { throw Diagnostics(project.problems) }
 
         var env = environment
         env.merge(project.envFiles) { _, file in file }
         var argv: [String]
         var executable: String
-        if let plan = project.plan, let index = plan.procfile.index(of: command) {
-            let type = plan.procfile.types[index]
-            env["PORT"] = String(plan.ports.port(typeIndex: index, number: 1))
+        if let procfile = project.procfile, let index = procfile.index(of: command) {
+            let type = procfile.types[index]
+            let port = project.ports.port(typeIndex: index, number: 1)
+            guard port <= 65535 else {
+                throw UsageError(message: "\(type.name) would get port \(port), above 65535 (base port \(project.ports.base))")
+            }
+            env["PORT"] = String(port)
             executable = "/bin/sh"
-            argv = extra.isEmpty ? ["/bin/sh", "-c", type.command]
-                : ["/bin/sh", "-c", type.command + " \"$@\"", type.name] + extra
+            argv = ShellArguments.argv(command: type.command, name: type.name, arguments: extra)
         } else {
+            if command.contains("/") && FileSystem.isDirectory(command) {
+                CLI.printError("run: \(command): \(errnoDescription(EISDIR))")
+                return 126
+            }
             guard let path = Exec.resolve(command, path: env["PATH"]) else {
                 CLI.printError("run: \(command): command not found")
                 return 127
