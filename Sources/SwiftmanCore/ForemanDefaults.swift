@@ -45,11 +45,11 @@ public struct ForemanDefaults: Equatable, Sendable {
         var problems: [Diagnostic] = []
         var seen: [String: Int] = [:]
         var ended = false
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // LF, CRLF (one Character in Swift) and a lone CR all end a line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
         for (index, raw) in lines.enumerated() {
             let number = index + 1
-            var line = Substring(raw)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+            let line = Substring(raw)
             let trimmed = line.trimmingSpaces
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if ended {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @Suite struct CheckTests {
@@ -75,6 +76,54 @@ import Testing
         }
     }
 
+    /// Issue 12: check says which env files it read.
+    @Test func checkNamesTheEnvFilesItRead() throws {
+        let project = try Project(procfile: "web: run-web\n")
+        let procfile = project.path("Procfile")
+        let none = try project.run(["check", "-f", procfile])
+        #expect(none.stdout.contains("env files: none (no \(project.path(".env")))"), "\(none.stdout)")
+        try project.write(".env", "A=1\n")
+        try project.write("b.env", "B=1\n")
+        let dotenv = try project.run(["check", "-f", procfile])
+        #expect(dotenv.stdout.contains("env files: \(project.path(".env"))\n"), "\(dotenv.stdout)")
+        let named = try project.run(["check", "-f", procfile, "-e", ".env,b.env"])
+        #expect(named.stdout.contains("env files: .env, b.env\n"), "\(named.stdout)")
+    }
+
+    /// Issue 13 #21: a type that does not run shows no port above 65535.
+    @Test func checkShowsNoImpossiblePortForTypesThatDoNotRun() throws {
+        let project = try Project(procfile: "web: run-web\nworker: run-worker\n")
+        try project.write(".env", "PORT=65500\n")
+        let result = try project.run(["check", "-f", project.path("Procfile"), "-m", "web=1"])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("(not started; port 65600 out of range)"), "\(result.stdout)")
+        #expect(!result.stdout.contains("port 65600,"), "\(result.stdout)")
+        #expect(result.stdout.contains("port 65500 "), "\(result.stdout)")
+    }
+
+    /// The README's `check` example is the real output (commands cut at "…").
+    @Test func readmeCheckExampleIsTheRealOutput() throws {
+        let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+        let command = "$ swiftman check -f Procfile.example -m web=2,worker=1\n"
+        guard let start = readme.range(of: command) else {
+            Issue.record("README has no `\(command)` example")
+            return
+        }
+        let block = readme[start.upperBound...].prefix { _ in true }
+        let expected = block[..<block.range(of: "```")!.lowerBound].split(separator: "\n").map(String.init)
+        let project = try Project()
+        let process = try project.swiftman(["-c", "cd \"$0\" && exec \"$1\" check -f Procfile.example -m web=2,worker=1",
+                                            repositoryRoot, Binary.path], executable: "/bin/sh")
+        #expect(try process.wait() == 0, "\(process.stderr)")
+        let actual = process.stdout.split(separator: "\n").map(String.init)
+        #expect(actual.count == expected.count, "README:\n\(expected.joined(separator: "\n"))\nreal:\n\(process.stdout)")
+        for (readmeLine, realLine) in zip(expected, actual) {
+            let shown = readmeLine.hasSuffix("…") ? String(readmeLine.dropLast()) : readmeLine
+            #expect(realLine == readmeLine || (readmeLine.hasSuffix("…") && realLine.hasPrefix(shown)),
+                    "README: \(readmeLine)\nreal:   \(realLine)")
+        }
+    }
+
     @Test func startRefusesABadProcfile() throws {
         let project = try Project(procfile: "web: sleep 300\nbad name!: cmd\n")
         let result = try project.run(["start", "-f", project.path("Procfile")])
@@ -93,6 +142,17 @@ import Testing
         (["--timeout", "-1"], [:], 2, "--timeout"),
         (["--restart", "sometimes"], [:], 2, "--restart"),
         (["--stop-signal", "NOPE"], [:], 2, "--stop-signal"),
+        // Issue 13 #21: signals that cannot stop anything, named clearly.
+        (["--stop-signal", "STOP"], [:], 2, "--stop-signal: SIGSTOP only pauses a process"),
+        (["--stop-signal", "TSTP"], [:], 2, "--stop-signal: SIGTSTP only pauses a process"),
+        (["--stop-signal", "SIGCONT"], [:], 2, "--stop-signal: SIGCONT only resumes a process"),
+        (["--stop-signal", "web=CHLD"], [:], 2, "--stop-signal: web: SIGCHLD is ignored by default"),
+        (["--stop-signal", "28"], [:], 2, "SIGWINCH is ignored by default"),
+        ([], ["SWIFTMAN_STOP_SIGNAL": "URG"], 2, "SWIFTMAN_STOP_SIGNAL: SIGURG is ignored by default"),
+        // The flag or variable is named as the user wrote it.
+        (["-p", "70000"], [:], 2, "-p: invalid port \"70000\""),
+        (["--port=0"], [:], 2, "--port: invalid port \"0\""),
+        ([], ["SWIFTMAN_PORT": "0"], 2, "SWIFTMAN_PORT: invalid port \"0\""),
         (["-m", "nosuch=1"], [:], nil, "nosuch"),
         (["nosuch"], [:], nil, "nosuch"),
         ([], ["SWIFTMAN_TIMEOUT": "abc"], 2, "SWIFTMAN_TIMEOUT"),
@@ -104,6 +164,50 @@ import Testing
         #expect(code.map { result.code == $0 } ?? (result.code != 0), "exit code \(result.code)")
         #expect(result.stderr.contains(named), "\(result.stderr)")
         #expect(!result.stdout.contains("started"))
+    }
+
+    /// `-m web=abc` and `scale web=abc` say the same thing about the range.
+    @Test func countErrorsUseOneWording() throws {
+        let project = try Project(procfile: "web: sleep 300\n")
+        let start = try project.run(["start", "-f", project.path("Procfile"), "-m", "web=abc"])
+        let scale = try project.run(["scale", "web=abc", "-f", project.path("Procfile")])
+        #expect(start.code == 2 && scale.code == 2)
+        let wording = "invalid count \"abc\" for web (expected 0…10000)"
+        #expect(start.stderr.contains("-m: " + wording), "\(start.stderr)")
+        #expect(scale.stderr.contains("scale: " + wording), "\(scale.stderr)")
+    }
+
+    /// README: bad arguments exit 2, also when the running formation is the one
+    /// that knows the type does not exist.
+    @Test func scaleOfAnUnknownTypeExits2() throws {
+        let project = try Project(procfile: "web: sleep 300\n")
+        let socket = project.path("control.sock")
+        let swiftman = try project.start(["--socket", socket])
+        try swiftman.waitFor("web.1 started")
+        let result = try project.run(["scale", "wbe=2", "--socket", socket])
+        #expect(result.code == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("unknown process type \"wbe\""), "\(result.stderr)")
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+    }
+
+    /// Every command's summary starts in the same column (the `export` line did not).
+    @Test func helpAlignsTheCommandList() throws {
+        let result = try Project().run(["help"])
+        #expect(result.code == 0)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { $0 != "Commands:" }.dropFirst()
+            .prefix { !$0.isEmpty }
+        #expect(lines.count >= 10)
+        let columns = Set(lines.map { line -> Int in
+            // The summary starts after the usage and at least two spaces.
+            let chars = Array(line)
+            var i = 2
+            while i + 1 < chars.count && !(chars[i] == " " && chars[i + 1] == " ") { i += 1 }
+            while i < chars.count && chars[i] == " " { i += 1 }
+            return i
+        })
+        #expect(columns.count == 1, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("  export FORMAT DIR") })
     }
 
     @Test func flagsWinOverEnvironment() throws {

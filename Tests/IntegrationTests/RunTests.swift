@@ -157,6 +157,65 @@ import Testing
         #expect(FileSystemPaths.same(lines.last ?? "", project.path("app")))
     }
 
+    /// Issue 12: with -f (or --procfile=, SWIFTMAN_PROCFILE) the words after the
+    /// options are still the command, not a selection of types.
+    @Test func procfileFlagStillRunsTheCommand() throws {
+        let project = try Project()
+        try project.write("Procfile.dev", "web: echo web\nworker: echo worker\n")
+        for (flags, env) in [(["-f", "Procfile.dev"], [:]), (["--procfile=Procfile.dev"], [:]),
+                             ([], ["SWIFTMAN_PROCFILE": "Procfile.dev"])] as [([String], [String: String])] {
+            let result = try project.run(["run"] + flags + ["sh", "-c", "echo migrated \"$1\"", "sh", "db:migrate"],
+                                         environment: env)
+            #expect(result.code == 0, "\(flags) \(env): \(result.stderr)")
+            #expect(result.stdout == "migrated db:migrate\n", "\(flags) \(env)")
+            // And the first word still names a type when it is one.
+            let type = try project.run(["run"] + flags + ["worker"], environment: env)
+            #expect(type.stdout == "worker\n", "\(flags) \(env): \(type.stderr)")
+        }
+    }
+
+    /// Issue 13 #18: other types' ports do not stop `run`.
+    @Test func runChecksOnlyWhatItRuns() throws {
+        let project = try Project(procfile: "web: echo \"web $PORT\"\nworker: echo worker\n")
+        try project.write(".env", "PORT=65500\n")
+        let echo = try project.run(["run", "echo", "hi"])
+        #expect(echo.code == 0, "\(echo.stderr)")
+        #expect(echo.stdout == "hi\n")
+        let web = try project.run(["run", "web"])
+        #expect(web.code == 0, "\(web.stderr)")
+        #expect(web.stdout == "web 65500\n")
+        // The type it runs is still checked.
+        let worker = try project.run(["run", "worker"])
+        #expect(worker.code == 2)
+        #expect(worker.stderr.contains("worker would get port 65600"), "\(worker.stderr)")
+    }
+
+    /// Issue 13 #19: ARGS are positional parameters: a trailing comment does not
+    /// swallow them, and a command that uses "$@" gets them once.
+    @Test func typeArgumentsSurviveCommentsAndAreNotDoubled() throws {
+        let project = try Project(procfile: """
+            commented: printf '%s|' one # the first command
+            uses: printf '%s|' "$@"; echo " n=$#"
+            quoted: printf '%s|' 'a # not a comment' "b#c"
+            """)
+        let commented = try project.run(["run", "commented", "two", "three four"])
+        #expect(commented.code == 0, "\(commented.stderr)")
+        #expect(commented.stdout == "one|two|three four|")
+        let uses = try project.run(["run", "uses", "x", "y z"])
+        #expect(uses.stdout == "x|y z| n=2\n", "\(uses.stderr)")
+        let quoted = try project.run(["run", "quoted", "$HOME", "`id`"])
+        #expect(quoted.stdout == "a # not a comment|b#c|$HOME|`id`|", "\(quoted.stderr)")
+    }
+
+    /// Issue 13 #21: a directory is "Is a directory", 126, as in a shell.
+    @Test func directoryExits126() throws {
+        let project = try Project()
+        try FileManager.default.createDirectory(atPath: project.path("dir"), withIntermediateDirectories: true)
+        let result = try project.run(["run", "./dir"])
+        #expect(result.code == 126, "\(result.stderr)")
+        #expect(result.stderr.contains("./dir: Is a directory"), "\(result.stderr)")
+    }
+
     @Test func stdinIsTheCallers() throws {
         let project = try Project()
         try project.write("input.txt", "line one\nline two\n")
