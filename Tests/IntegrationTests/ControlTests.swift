@@ -262,18 +262,19 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
             #expect(result.code == 2, "\(bad): \(result.code) \(result.stderr)")
         }
 
+        // A type the Procfile does not have is a bad argument (README: exit 2).
         let nope = try project.control(["scale", "nope=1"])
-        #expect(nope.code == 1)
+        #expect(nope.code == 2)
         #expect(nope.stderr.contains("nope"), "\(nope.stderr)")
         // All or nothing: web is not scaled when another item is bad.
         let mixed = try project.control(["scale", "web=2", "nope=1"])
-        #expect(mixed.code == 1)
+        #expect(mixed.code == 2)
         #expect(mixed.stderr.contains("nope"), "\(mixed.stderr)")
         let web9 = try project.control(["restart", "web.9"])
         #expect(web9.code == 1)
         #expect(web9.stderr.contains("web.9"), "\(web9.stderr)")
         let stopNope = try project.control(["stop", "nope"])
-        #expect(stopNope.code == 1)
+        #expect(stopNope.code == 2)
         #expect(stopNope.stderr.contains("nope"), "\(stopNope.stderr)")
 
         swiftman.idle(1)
