@@ -51,29 +51,29 @@ import Testing
     }
 }
 
-@Suite struct ShellCommandTests {
+@Suite struct ShellArgumentsTests {
     @Test func argumentsArePositionalParameters() {
-        #expect(ShellCommand.argv(command: "rake", name: "job", arguments: []) == ["/bin/sh", "-c", "rake"])
-        #expect(ShellCommand.argv(command: "rake", name: "job", arguments: ["a b"])
+        #expect(ShellArguments.argv(command: "rake", name: "job", arguments: []) == ["/bin/sh", "-c", "rake"])
+        #expect(ShellArguments.argv(command: "rake", name: "job", arguments: ["a b"])
                     == ["/bin/sh", "-c", "rake \"$@\"", "job", "a b"])
     }
 
     @Test func trailingCommentIsDroppedBeforeTheArguments() {
-        #expect(ShellCommand.argv(command: "rake db:migrate # run me", name: "m", arguments: ["x"])[2] == "rake db:migrate \"$@\"")
-        #expect(ShellCommand.argv(command: "a;# c", name: "m", arguments: ["x"])[2] == "a; \"$@\"")
+        #expect(ShellArguments.argv(command: "rake db:migrate # run me", name: "m", arguments: ["x"])[2] == "rake db:migrate \"$@\"")
+        #expect(ShellArguments.argv(command: "a;# c", name: "m", arguments: ["x"])[2] == "a; \"$@\"")
         // Not comments: inside quotes, inside a word, $#.
         for command in ["echo 'a # b'", "echo \"a # b\"", "echo a#b", "echo \\# x"] {
-            #expect(ShellCommand.argv(command: command, name: "m", arguments: ["x"])[2] == command + " \"$@\"", "\(command)")
+            #expect(ShellArguments.argv(command: command, name: "m", arguments: ["x"])[2] == command + " \"$@\"", "\(command)")
         }
     }
 
     @Test func commandUsingTheArgumentsGetsThemOnce() {
         for command in ["exec rake \"$@\"", "echo $*", "echo $1", "echo ${2}", "echo ${@:-none}", "echo $#", "echo ${#}"] {
-            #expect(ShellCommand.argv(command: command, name: "m", arguments: ["x"])[2] == command, "\(command)")
+            #expect(ShellArguments.argv(command: command, name: "m", arguments: ["x"])[2] == command, "\(command)")
         }
         // Not positional: quoted literally, a length, in a comment.
         for command in ["echo '$@'", "echo ${#name}", "echo hi # uses $@"] {
-            #expect(ShellCommand.argv(command: command, name: "m", arguments: ["x"])[2].hasSuffix(" \"$@\""), "\(command)")
+            #expect(ShellArguments.argv(command: command, name: "m", arguments: ["x"])[2].hasSuffix(" \"$@\""), "\(command)")
         }
     }
 }
