@@ -45,7 +45,7 @@ enum Run {
             }
             env["PORT"] = String(port)
             executable = "/bin/sh"
-            argv = ShellArguments.argv(command: type.command, name: type.name, arguments: extra)
+            argv = ShellArguments.argv(command: ShellCommand.script(for: type.command), name: type.name, arguments: extra)
         } else {
             if command.contains("/") && FileSystem.isDirectory(command) {
                 CLI.printError("run: \(command): \(errnoDescription(EISDIR))")

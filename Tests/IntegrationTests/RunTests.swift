@@ -174,6 +174,17 @@ import Testing
         }
     }
 
+    /// A simple type command is exec'd by the shell as under `start`: it keeps
+    /// swiftman's pid, with or without arguments.
+    @Test func procfileTypeKeepsSwiftmansPid() throws {
+        let project = try Project(procfile: "pid: sh -c 'echo $$ \"$@\"' pid\n")
+        for arguments in [[], ["an arg"]] {
+            let swiftman = try project.swiftman(["run", "pid"] + arguments)
+            #expect(try swiftman.wait() == 0)
+            #expect(swiftman.stdout == "\(swiftman.pid)\(arguments.map { " " + $0 }.joined())\n", "stderr: \(swiftman.stderr)")
+        }
+    }
+
     /// Issue 13 #18: other types' ports do not stop `run`.
     @Test func runChecksOnlyWhatItRuns() throws {
         let project = try Project(procfile: "web: echo \"web $PORT\"\nworker: echo worker\n")
