@@ -276,14 +276,18 @@ enum Check {
             return [type.name, "×\(count)", count == 0 ? idle : "port \(ports)", type.command]
         }
         print(TextTable.render(rows, indent: "  ", padded: 3), terminator: "")
-        print("env files: " + (project.envNames.isEmpty ? "none (no \(FileSystem.join(project.root, ".env")))"
-                                   : project.envNames.joined(separator: ", ")))
+        // What was read goes to stderr: stdout stays the header and one line
+        // per type, which scripts (and the dotenv-compat runner) parse.
+        var notes = ["env files: " + (project.envNames.isEmpty ? "none (no \(FileSystem.join(project.root, ".env")))"
+                                      : project.envNames.joined(separator: ", "))]
         if let foreman = CLI.foremanFile {
             var line = "defaults: \(foreman.path)"
             if !foreman.usedKeys.isEmpty { line += " (" + foreman.usedKeys.joined(separator: ", ") + ")" }
             if !foreman.ignoredKeys.isEmpty { line += "; ignored: " + foreman.ignoredKeys.joined(separator: ", ") }
-            print(line)
+            notes.append(line)
         }
+        var text = notes.joined(separator: "\n") + "\n"
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
         return 0
     }
 }

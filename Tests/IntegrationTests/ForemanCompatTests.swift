@@ -40,7 +40,7 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
         let check = try project.run(["check"])
         #expect(check.code == 0, "\(check.stderr)")
         #expect(check.stdout.hasPrefix("Procfile.dev: valid, 2 process types\n"), "\(check.stdout)")
-        #expect(check.stdout.contains("defaults: .foreman (procfile, port, formation, timestamp)\n"), "\(check.stdout)")
+        #expect(check.stderr.contains("defaults: .foreman (procfile, port, formation, timestamp)\n"), "\(check.stderr)")
         // run uses its procfile too.
         let run = try project.run(["run", "worker"])
         #expect(run.stdout == "worker 6100\n", "\(run.stderr)")
