@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -286,3 +288,33 @@ int sm_peer_uid(int fd, uid_t *uid) {
 }
 
 int sm_flock_nb(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
+int sm_tcp_connect_local(int port, int *connected) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    *connected = 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+        *connected = 1;
+        return fd;
+    }
+    if (errno == EINPROGRESS) return fd;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+int sm_socket_error(int fd) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+    return error;
+}
+
+int sm_contains(const void *haystack, size_t length, const void *needle, size_t needle_length) {
+    return memmem(haystack, length, needle, needle_length) != NULL;
+}

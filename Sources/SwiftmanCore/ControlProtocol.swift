@@ -4,6 +4,8 @@
 public enum ControlRequest: Equatable, Sendable {
     case hello
     case ps
+    /// The disposability report so far (`ps --timings`).
+    case timings
     case scale([ScaleItem])
     case restart(String)
     case stop(String)
@@ -27,6 +29,7 @@ public enum ControlRequest: Equatable, Sendable {
         switch self {
         case .hello: body = "hello"
         case .ps: body = "ps"
+        case .timings: body = "timings"
         case .scale(let items): body = "scale " + items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")
         case .restart(let target): body = "restart \(target)"
         case .stop(let target): body = "stop \(target)"
@@ -48,9 +51,9 @@ public enum ControlRequest: Equatable, Sendable {
         guard words.count >= 2 else { throw ControlFailure("missing command") }
         let args = Array(words.dropFirst(2))
         switch words[1] {
-        case "hello", "ps":
+        case "hello", "ps", "timings":
             guard args.isEmpty else { throw ControlFailure("\(words[1]) takes no arguments") }
-            return words[1] == "ps" ? .ps : .hello
+            return words[1] == "ps" ? .ps : words[1] == "timings" ? .timings : .hello
         case "scale":
             guard !args.isEmpty, args.count <= 64 else { throw ControlFailure("scale needs 1 to 64 TYPE=COUNT items") }
             return .scale(try args.map { arg throws(ControlFailure) in try parseScaleItem(arg) })
@@ -105,19 +108,21 @@ public enum ControlReply: Equatable, Sendable {
 }
 
 /// One `ps` row on the wire: `name pid state uptime-ms restarts port
-/// requested-restarts exit-code processes` (`-` for no pid or exit code).
+/// requested-restarts exit-code processes ready-us` (`-` for no pid, exit
+/// code or time to ready; spaces in the state as `+`, which no type name has).
 extension InstanceStatus {
     public var encoded: String {
-        "\(name) \(pid.map(String.init) ?? "-") \(state) \(uptime / 1_000_000) \(restarts) \(port) "
-            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes)"
+        "\(name) \(pid.map(String.init) ?? "-") \(state.replacing(" ", with: "+")) \(uptime / 1_000_000) \(restarts) \(port) "
+            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-")"
     }
 
     public init?(encoded: String) {
         let f = encoded.split(separator: " ").map(String.init)
-        guard f.count == 9, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]),
+        guard f.count == 9 || f.count == 10, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]),
               let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
-        self.init(name: f[0], pid: Int32(f[1]), state: f[2], uptime: ms * 1_000_000, restarts: restarts, port: port,
-                  requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
+        self.init(name: f[0], pid: Int32(f[1]), state: f[2].replacing("+", with: " "), uptime: ms * 1_000_000,
+                  restarts: restarts, port: port, requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
+        if f.count == 10 { readyAfter = Int64(f[9]).map { $0 * 1000 } }
     }
 }
 

@@ -28,13 +28,24 @@ public enum LifecycleEvent: Equatable, Sendable {
     case request(action: String, targets: [String])
     /// A warning or note about the setup (a skipped .env line, a degraded feature).
     case notice(String)
+    /// Not started yet: these types (with what is awaited) are not ready.
+    case waiting(instance: String, for: [String])
+    /// Its ready check passed `after` ns after it started.
+    case ready(instance: String, after: Int64, check: String)
+    /// Not ready within the ready timeout; nothing waits for it, so it runs on.
+    case notReady(instance: String, after: Int64, check: String)
+    /// A type others wait for failed before it was ready: the formation stops.
+    case dependencyFailed(instance: String, reason: String, dependents: [String])
+    /// The disposability report, at the end of a run.
+    case disposability(DisposabilityReport)
 
     /// The instance the event is about, if any.
     public var instance: String? {
         switch self {
         case .started(let i, _), .spawnFailed(let i, _), .exited(let i, _, _), .leaderExited(let i, _, _, _),
              .killedAfterGrace(let i, _, _), .restarting(let i, _), .restartLimit(let i, _, _),
-             .cannotStart(let i, _):
+             .cannotStart(let i, _), .waiting(let i, _), .ready(let i, _, _), .notReady(let i, _, _),
+             .dependencyFailed(let i, _, _):
             return i
         default:
             return nil
@@ -60,6 +71,11 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .nothingToStart: return "nothing_to_start"
         case .request: return "request"
         case .notice: return "notice"
+        case .waiting: return "waiting"
+        case .ready: return "ready"
+        case .notReady: return "not_ready"
+        case .dependencyFailed: return "dependency_failed"
+        case .disposability: return "disposability"
         }
     }
 
@@ -86,6 +102,14 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .nothingToStart: return "no processes to start"
         case .request(let action, let targets): return "\(action) \(targets.joined(separator: ", ")) on request"
         case .notice(let text): return text
+        case .waiting(let i, let awaited): return "\(i) waiting for \(awaited.joined(separator: ", "))"
+        case .ready(let i, let after, let check): return "\(i) ready after \(formatMilliseconds(after)) (\(check))"
+        case .notReady(let i, let after, let check):
+            return "\(i) not ready after \(formatSeconds(after)) (still waiting for \(check)); it keeps running"
+        case .dependencyFailed(let i, let reason, let dependents):
+            return "\(i) \(reason); \(dependents.joined(separator: ", ")) \(dependents.count == 1 ? "waits" : "wait") for it: stopping"
+        case .disposability(let report):
+            return (["disposability report:"] + report.table.map { "  " + $0 }).joined(separator: "\n")
         }
     }
 
@@ -115,6 +139,14 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .restarting(_, let delay): f.append(("delay_ms", .number(delay / 1_000_000)))
         case .restartLimit(_, let limit, _): f.append(("limit", .number(Int64(limit))))
         case .signalReceived(let signal): f.append(("signal", .string(Signals.name(signal))))
+        case .waiting(_, let awaited): f.append(("waiting_for", .string(awaited.joined(separator: ", "))))
+        case .ready(_, let after, let check), .notReady(_, let after, let check):
+            f.append(("after_ms", .number(after / 1_000_000)))
+            f.append(("check", .string(check)))
+        case .dependencyFailed(_, let reason, let dependents):
+            f.append(("reason", .string(reason)))
+            f.append(("dependents", .string(dependents.joined(separator: ","))))
+        case .disposability(let report): f.append(("types", .raw(report.json)))
         case .request(let action, let targets):
             f.append(("action", .string(action)))
             f.append(("targets", .string(targets.joined(separator: ","))))
@@ -128,9 +160,12 @@ public enum LifecycleEvent: Equatable, Sendable {
 public enum JSONScalar: Equatable, Sendable {
     case string(String)
     case number(Int64)
+    /// Already JSON (an array of the report's figures).
+    case raw(String)
 
     var rendered: String {
         switch self {
+        case .raw(let json): return json
         case .string(let s): return "\"" + JSON.escape(s) + "\""
         case .number(let n): return String(n)
         }

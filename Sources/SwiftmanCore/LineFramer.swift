@@ -226,8 +226,11 @@ public final class LineFramer {
         switch style.format {
         case .text:
             systemLabel.stamp(clock)
-            var message = event.text
-            message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
+            // A multi-line event (the report) gets the prefix on every line.
+            for line in event.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                var message = String(line)
+                message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
+            }
         case .json:
             var line = "{\"time\":\"" + String(decoding: clock.rfc3339, as: UTF8.self)
                 + "\",\"process\":\"" + JSON.escape(event.instance ?? "system")

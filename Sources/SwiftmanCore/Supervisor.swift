@@ -12,6 +12,17 @@ public protocol SupervisorHost: AnyObject {
     func signalOrphans(_ signal: Int32)
     /// Reports one of swiftman's own events (printed as a `system` line).
     func report(_ event: LifecycleEvent)
+    /// Starts checking whether the instance led by `pid` is ready (`port`,
+    /// `line:`, `cmd:`; `exit` is the supervisor's own): the host calls
+    /// `instanceReady` when it is.
+    func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck)
+    /// Stops checking (it exited, is being stopped, or gave up).
+    func cancelReadiness(pid: Int32)
+}
+
+extension SupervisorHost {
+    public func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {}
+    public func cancelReadiness(pid: Int32) {}
 }
 
 /// Why a control request could not be carried out.
@@ -38,6 +49,8 @@ public struct InstanceStatus: Equatable, Sendable {
     public var exitCode: Int32? = nil
     /// Processes in the instance's group (filled in by the runtime).
     public var processes: Int = 0
+    /// How long its current run took to become ready (types with a check).
+    public var readyAfter: Int64? = nil
 
     public init(name: String, pid: Int32?, state: String, uptime: Int64, restarts: Int, port: Int,
                 requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {
@@ -76,6 +89,8 @@ public struct SupervisorConfig: Equatable, Sendable {
     public var backoffMax: Int64 = 30_000_000_000
     /// An instance that ran this long starts again from the initial backoff.
     public var backoffReset: Int64 = 10_000_000_000
+    /// `--ready`, `--after`, `--ready-timeout`.
+    public var readiness = ReadinessConfig()
 
     public init() {}
 }
@@ -85,6 +100,8 @@ public struct SupervisorConfig: Equatable, Sendable {
 public final class Supervisor {
     public enum State: Equatable, Sendable {
         case pending
+        /// Not started: a type it comes after is not ready yet.
+        case waiting
         case running(pid: Int32)
         /// Waiting to be restarted.
         case backoff(until: Int64)
@@ -119,6 +136,14 @@ public final class Supervisor {
         public internal(set) var requestedRestarts = 0
         var recentFailures: [Int64] = []
         var backoff: Int64 = 0
+        /// When its ready check passed in the current run (kept after an
+        /// `exit` check's clean exit).
+        public internal(set) var readyAt: Int64?
+        /// Not ready within the ready timeout, and nothing waited for it.
+        var readyGaveUp = false
+        /// When its group got the stop signal, for the report.
+        var stopSignalledAt: Int64?
+        var killedAfterGrace = false
 
         public var pid: Int32? {
             switch state {
@@ -151,6 +176,11 @@ public final class Supervisor {
     /// The host owns the supervisor and outlives it.
     private unowned let host: SupervisorHost
     private var slotByPid: [Int32: Int] = [:]
+    /// Types whose dependencies have all been ready: their instances start.
+    private var released: Set<String> = []
+    /// Figures for the disposability report, per type.
+    private var stats: [String: DisposabilityReport.Row] = [:]
+    private var order: StartOrder { config.readiness.order }
 
     public init(plan: FormationPlan, config: SupervisorConfig, host: SupervisorHost) {
         self.plan = plan
@@ -162,7 +192,14 @@ public final class Supervisor {
     /// Starts every instance. A launch that fails may begin shutdown: then
     /// the rest are never started (nothing starts once shutdown has begun).
     public func start(now: Int64) {
-        for slot in instances.indices { launch(slot, now: now) }
+        // Types that wait for nothing start now; the others once what they
+        // come after is ready.
+        for type in plan.procfile.types where order.dependencies(of: type.name).isEmpty { released.insert(type.name) }
+        for slot in instances.indices where released.contains(instances[slot].spec.type) { launch(slot, now: now) }
+        releaseTypes(now: now)
+        for slot in instances.indices where instances[slot].state == .pending {
+            if phase == .running { wait(slot) } else { instances[slot].state = .exited(nil) }
+        }
         if instances.isEmpty {
             host.report(.nothingToStart)
             stopAll(exitCode: 0, now: now)
@@ -183,6 +220,8 @@ public final class Supervisor {
             switch instance.state {
             case .backoff(let until) where phase == .running: deadlines.append(until)
             case .stopping(_, let deadline, false): deadlines.append(deadline)
+            case .running where phase == .running && awaitsReadiness(instance):
+                deadlines.append(instance.startedAt + config.readiness.timeout)
             default: break
             }
         }
@@ -196,10 +235,34 @@ public final class Supervisor {
     public func childExited(pid: Int32, status: ExitStatus, now: Int64) -> Bool {
         guard let slot = slotByPid.removeValue(forKey: pid) else { return false }
         host.report(.exited(instance: instances[slot].spec.name, pid: pid, status: status))
+        let type = instances[slot].spec.type
+        if instances[slot].readyAt == nil { host.cancelReadiness(pid: pid) }
+        if let signalled = instances[slot].stopSignalledAt {
+            stats[type, default: .init(type: type)].stop.append(now - signalled)
+            if instances[slot].killedAfterGrace { stats[type, default: .init(type: type)].killed += 1 }
+        }
         instances[slot].state = .exited(status)
-        guard phase == .running else { return true }
+        guard phase == .running else {
+            advanceShutdown(now: now)
+            return true
+        }
         switch instances[slot].intent {
-        case .normal: decide(slot, status: status, now: now)
+        case .normal:
+            // A one-shot task is done: it is ready, whatever the restart policy.
+            if config.readiness.checks[type] == .exit && status.isSuccess {
+                markReady(slot, now: now)
+                releaseTypes(now: now)
+                if instances.allSatisfy({ $0.intent == .retire || $0.hasExited }) {
+                    host.report(.allFinished)
+                    stopAll(exitCode: 0, now: now)
+                }
+                return true
+            }
+            if instances[slot].readyAt == nil,
+               failIfAwaited(slot, reason: "\(status) before it was ready", code: status.isSuccess ? 1 : status.code, now: now) {
+                return true
+            }
+            decide(slot, status: status, now: now)
         case .restart:
             instances[slot].intent = .normal
             instances[slot].requestedRestarts += 1
@@ -268,6 +331,17 @@ public final class Supervisor {
                 host.report(.killedAfterGrace(instance: instances[slot].spec.name, pid: pid, grace: config.timeout))
                 host.signal(group: pid, SIGKILL)
                 instances[slot].state = .stopping(pid: pid, deadline: deadline, killed: true)
+                instances[slot].killedAfterGrace = true
+            case .running(let pid) where phase == .running && awaitsReadiness(instances[slot])
+                && instances[slot].startedAt + config.readiness.timeout <= now:
+                let spec = instances[slot].spec
+                let awaited = config.readiness.checks[spec.type]!.awaited(port: spec.port)
+                let limit = formatSeconds(config.readiness.timeout)
+                if !failIfAwaited(slot, reason: "was not ready within \(limit) (\(awaited))", code: 1, now: now) {
+                    instances[slot].readyGaveUp = true
+                    host.cancelReadiness(pid: pid)
+                    host.report(.notReady(instance: spec.name, after: now - instances[slot].startedAt, check: awaited))
+                }
             default:
                 break
             }
@@ -294,6 +368,91 @@ public final class Supervisor {
     /// Stops the formation for a cause outside it (stdout failed) with `code`.
     public func shutDown(exitCode code: Int32, now: Int64) {
         stopAll(exitCode: code, now: now)
+    }
+
+    /// The host's check found the instance led by `pid` ready.
+    public func instanceReady(pid: Int32, now: Int64) {
+        guard phase == .running, let slot = slotByPid[pid], case .running = instances[slot].state,
+              instances[slot].readyAt == nil else { return }
+        markReady(slot, now: now)
+        releaseTypes(now: now)
+    }
+
+    /// The per-type figures so far: time to ready, stop time, SIGKILLs, restarts.
+    public func disposability() -> DisposabilityReport {
+        var rows: [DisposabilityReport.Row] = []
+        for type in plan.procfile.types.map(\.name) {
+            let members = instances.filter { $0.spec.type == type }
+            guard !members.isEmpty else { continue }
+            var row = stats[type] ?? .init(type: type)
+            row.restarts = members.reduce(0) { $0 + $1.restarts }
+            row.stopSignal = config.stopSignal[type]
+            rows.append(row)
+        }
+        return DisposabilityReport(rows: rows, grace: config.timeout)
+    }
+
+    // MARK: readiness and order
+
+    /// Running, with a check not yet passed nor given up on.
+    private func awaitsReadiness(_ instance: Instance) -> Bool {
+        instance.readyAt == nil && !instance.readyGaveUp && config.readiness.checks[instance.spec.type] != nil
+    }
+
+    private func markReady(_ slot: Int, now: Int64) {
+        let spec = instances[slot].spec
+        instances[slot].readyAt = now
+        let after = now - instances[slot].startedAt
+        guard let check = config.readiness.checks[spec.type] else { return }
+        stats[spec.type, default: .init(type: spec.type)].ready.append(after)
+        host.report(.ready(instance: spec.name, after: after, check: check.awaited(port: spec.port)))
+    }
+
+    /// Every instance of `type` that should run is ready (a type with none
+    /// is: it is not part of this run).
+    private func isReady(_ type: String) -> Bool {
+        instances.allSatisfy { $0.spec.type != type || !$0.isActive || $0.readyAt != nil }
+    }
+
+    /// Starts the instances of every type whose dependencies are now all ready.
+    private func releaseTypes(now: Int64) {
+        var changed = true
+        while changed && phase == .running {
+            changed = false
+            for type in plan.procfile.types.map(\.name) where !released.contains(type) && phase == .running {
+                guard order.dependencies(of: type).allSatisfy(isReady) else { continue }
+                released.insert(type)
+                changed = true
+                for slot in instances.indices where instances[slot].spec.type == type && phase == .running {
+                    if instances[slot].state == .waiting || instances[slot].state == .pending { launch(slot, now: now) }
+                }
+            }
+        }
+    }
+
+    /// Puts an instance in line behind the types it comes after, saying why.
+    private func wait(_ slot: Int) {
+        instances[slot].state = .waiting
+        host.report(.waiting(instance: instances[slot].spec.name, for: awaited(by: instances[slot].spec.type)))
+    }
+
+    /// `postgres (port 5300)` for each dependency of `type` that is not ready.
+    private func awaited(by type: String) -> [String] {
+        order.dependencies(of: type).filter { !isReady($0) }.map { dep in
+            let first = instances.first { $0.spec.type == dep && $0.isActive && $0.readyAt == nil }
+            let what = config.readiness.checks[dep].map { $0.awaited(port: first?.spec.port ?? 0) } ?? "start"
+            return "\(dep) (\(what))"
+        }
+    }
+
+    /// An instance failed before it was ready. When a type waits for it, the
+    /// formation stops with `code`; returns whether it did.
+    private func failIfAwaited(_ slot: Int, reason: String, code: Int32, now: Int64) -> Bool {
+        let waiting = order.dependents(of: instances[slot].spec.type).filter { !released.contains($0) }
+        guard !waiting.isEmpty else { return false }
+        host.report(.dependencyFailed(instance: instances[slot].spec.name, reason: reason, dependents: waiting))
+        stopAll(exitCode: code == 0 ? 1 : code, now: now)
+        return true
     }
 
     /// Whether `pid` leads an instance that runs and is not being stopped.
@@ -343,7 +502,7 @@ public final class Supervisor {
         while active.count < count, !inactive.isEmpty {
             let slot = inactive.removeFirst()
             reactivate(slot)
-            launch(slot, now: now)
+            launchOrWait(slot, now: now)
             active.append(slot)
         }
         for spec in newSpecs.prefix(max(0, count - active.count)) {
@@ -357,11 +516,12 @@ public final class Supervisor {
                 slot = instances.count
                 instances.append(Instance(spec: spec))
             }
-            launch(slot, now: now)
+            launchOrWait(slot, now: now)
             active.append(slot)
         }
         for slot in inactive { instances[slot].intent = .retire }
         for slot in active.dropFirst(count).reversed() { stop(slot, now: now, intent: .retire) }
+        releaseTypes(now: now)
         return "\(type): \(before) → \(min(count, active.count))"
     }
 
@@ -379,10 +539,12 @@ public final class Supervisor {
             switch instances[slot].state {
             case .running, .stopping:
                 stop(slot, now: now, intent: .restart)
+            case .waiting:
+                break
             case .pending, .backoff, .exited:
                 instances[slot].intent = .normal
                 instances[slot].requestedRestarts += 1
-                launch(slot, now: now)
+                launchOrWait(slot, now: now)
             }
             return instances[slot].spec.name
         }
@@ -408,7 +570,11 @@ public final class Supervisor {
                 var exitCode: Int32?
                 switch instance.state {
                 case .pending: state = "starting"
-                case .running: state = "running"
+                case .waiting: state = "waiting for " + awaited(by: instance.spec.type).map { $0.prefix { $0 != " " } }.joined(separator: ", ")
+                case .running:
+                    if config.readiness.checks[instance.spec.type] == nil { state = "running" }
+                    else if instance.readyAt != nil { state = "ready" }
+                    else { state = instance.readyGaveUp ? "not ready" : "starting" }
                 case .stopping: state = "stopping"
                 case .backoff: state = "backoff"
                 case .exited(let status):
@@ -417,9 +583,13 @@ public final class Supervisor {
                 }
                 var uptime: Int64 = 0
                 if case .running = instance.state { uptime = now - instance.startedAt }
-                return InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
-                                      uptime: uptime, restarts: instance.restarts, port: instance.spec.port,
-                                      requestedRestarts: instance.requestedRestarts, exitCode: exitCode)
+                var row = InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
+                                         uptime: uptime, restarts: instance.restarts, port: instance.spec.port,
+                                         requestedRestarts: instance.requestedRestarts, exitCode: exitCode)
+                if config.readiness.checks[instance.spec.type] != nil, let readyAt = instance.readyAt {
+                    row.readyAfter = readyAt - instance.startedAt
+                }
+                return row
             }
     }
 
@@ -445,6 +615,11 @@ public final class Supervisor {
         throw ControlFailure("unknown process type or instance \"\(target)\" (Procfile has: \(plan.procfile.typeNames))")
     }
 
+    /// Launches the instance, or puts it in line when its type waits.
+    private func launchOrWait(_ slot: Int, now: Int64) {
+        if released.contains(instances[slot].spec.type) { launch(slot, now: now) } else { wait(slot) }
+    }
+
     private func launch(_ slot: Int, now: Int64) {
         // Once shutdown has begun nothing new starts.
         guard phase == .running else {
@@ -453,11 +628,20 @@ public final class Supervisor {
         }
         let spec = instances[slot].spec
         instances[slot].startedAt = now
+        instances[slot].readyAt = nil
+        instances[slot].readyGaveUp = false
+        instances[slot].stopSignalledAt = nil
+        instances[slot].killedAfterGrace = false
         switch host.spawn(spec, slot: slot) {
         case .success(let pid):
             instances[slot].state = .running(pid: pid)
             slotByPid[pid] = slot
             host.report(.started(instance: spec.name, pid: pid))
+            switch config.readiness.checks[spec.type] {
+            case nil: instances[slot].readyAt = now
+            case .exit: break
+            case let check?: host.watchReadiness(spec, pid: pid, check: check)
+            }
         case .failure(let error) where error.permanent:
             host.report(.cannotStart(instance: spec.name, reason: error.description))
             instances[slot].state = .exited(.exited(127))
@@ -465,6 +649,7 @@ public final class Supervisor {
         case .failure(let error):
             host.report(.spawnFailed(instance: spec.name, reason: error.description))
             instances[slot].state = .exited(.exited(127))
+            if failIfAwaited(slot, reason: "could not start", code: 127, now: now) { return }
             // Like a shell that cannot run its command; the restart policy applies.
             decide(slot, status: .exited(127), now: now)
         }
@@ -477,7 +662,7 @@ public final class Supervisor {
         switch instances[slot].state {
         case .running(let pid):
             sendStopSignal(slot, pid: pid, now: now)
-        case .pending, .backoff:
+        case .pending, .backoff, .waiting:
             instances[slot].state = .exited(nil)
         case .stopping, .exited:
             break
@@ -491,6 +676,8 @@ public final class Supervisor {
         host.signal(group: pid, signal)
         if signal != SIGCONT && signal != SIGKILL { host.signal(group: pid, SIGCONT) }
         instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
+        if instances[slot].stopSignalledAt == nil { instances[slot].stopSignalledAt = now }
+        if instances[slot].readyAt == nil { host.cancelReadiness(pid: pid) }
     }
 
     /// Begins shutdown: the stop signal to every running group and to orphans,
@@ -499,21 +686,47 @@ public final class Supervisor {
         guard phase == .running else { return }
         exitCode = code
         phase = .stopping(deadline: now + config.timeout, killed: false)
-        var bySignal: [Int32: [String]] = [:]
         for slot in instances.indices {
-            if case .running = instances[slot].state {
-                bySignal[config.stopSignal[instances[slot].spec.type], default: []].append(instances[slot].spec.name)
+            switch instances[slot].state {
+            case .pending, .backoff, .waiting: instances[slot].state = .exited(nil)
+            case .running(let pid) where instances[slot].readyAt == nil: host.cancelReadiness(pid: pid)
+            default: break
             }
-            stop(slot, now: now, intent: instances[slot].intent)
         }
-        if bySignal.count == 1, let (signal, names) = bySignal.first {
+        advanceShutdown(now: now, first: true)
+        host.signalOrphans(config.stopSignal.fallback)
+    }
+
+    /// Shutdown in reverse start order: a running instance gets its stop
+    /// signal once no instance of a type that comes after it is left (they
+    /// have exited, or were killed after their grace time). Types without
+    /// relations stop together.
+    private func advanceShutdown(now: Int64, first: Bool = false) {
+        guard case .stopping(_, false) = phase else { return }
+        var due: [Int] = []
+        var held = false
+        for slot in instances.indices {
+            guard case .running = instances[slot].state else { continue }
+            let dependents = order.dependents(of: instances[slot].spec.type)
+            if instances.contains(where: { $0.pid != nil && dependents.contains($0.spec.type) }) {
+                held = true
+            } else {
+                due.append(slot)
+            }
+        }
+        guard !due.isEmpty else { return }
+        var bySignal: [Int32: [String]] = [:]
+        for slot in due { bySignal[config.stopSignal[instances[slot].spec.type], default: []].append(instances[slot].spec.name) }
+        if first && !held && bySignal.count == 1, let (signal, names) = bySignal.first {
             host.report(.stopping(instances: names, signal: signal, all: true))
         } else {
             for (signal, names) in bySignal.sorted(by: { $0.key < $1.key }) {
                 host.report(.stopping(instances: names, signal: signal, all: false))
             }
         }
-        host.signalOrphans(config.stopSignal.fallback)
+        for slot in due {
+            if case .running(let pid) = instances[slot].state { sendStopSignal(slot, pid: pid, now: now) }
+        }
     }
 
     private func killAll(now: Int64) {

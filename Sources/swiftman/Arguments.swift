@@ -12,6 +12,9 @@ struct Option {
     /// A flag that may carry a value inline only (`--tty` or `--tty=web`), so
     /// it never swallows the next argument.
     var optionalValue = false
+    /// May be given several times (`--ready a=port --ready 'b=line:x, y'`):
+    /// every value is kept, in order (`all(_:)`).
+    var repeatable = false
 
     var environmentName: String {
         "SWIFTMAN_" + long.uppercased().map { $0 == "-" ? "_" : $0 }.map(String.init).joined()
@@ -26,6 +29,8 @@ struct UsageError: Error {
 /// Parsed options and positional arguments of one command.
 struct Arguments {
     private(set) var values: [String: String] = [:]
+    /// Every value of a repeatable option, in order.
+    private(set) var repeated: [String: [String]] = [:]
     /// Where each value came from, for error messages (`--timeout`, `SWIFTMAN_TIMEOUT`).
     private(set) var sources: [String: String] = [:]
     private(set) var positionals: [String] = []
@@ -89,6 +94,7 @@ struct Arguments {
                 values[option.long] = args[i]
                 i += 1
             }
+            if option.repeatable, let value = values[option.long] { repeated[option.long, default: []].append(value) }
             sources[option.long] = name
         }
         /// `--color` and `--no-color` (and any `X`/`no-X` pair) are one setting:
@@ -110,6 +116,7 @@ struct Arguments {
                 }
             } else {
                 values[option.long] = value
+                if option.repeatable { repeated[option.long] = [value] }
             }
             sources[option.long] = option.environmentName
         }
@@ -139,6 +146,8 @@ struct Arguments {
     nonisolated(unsafe) static var fileDefaults: [String: (value: String, source: String)] = [:]
 
     subscript(_ long: String) -> String? { values[long] }
+    /// Every value given for a repeatable option (the variable's when no flag).
+    func all(_ long: String) -> [String] { repeated[long] ?? values[long].map { [$0] } ?? [] }
     func flag(_ long: String) -> Bool { values[long] == "true" }
     func source(_ long: String) -> String { sources[long] ?? "--" + long }
 }

@@ -116,7 +116,17 @@ enum Start {
         Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
     ]
 
-    static let options = ProjectOptions.options + lifecycleOptions + [
+    /// `--ready`, `--after`, `--ready-timeout`: shared with `check` and `export`.
+    static let readinessOptions = [
+        Option(long: "ready", short: nil, valueName: "TYPE=CHECK",
+               help: "when a type is ready: port, line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
+        Option(long: "after", short: nil, valueName: "TYPE=DEP+DEP",
+               help: "start a type once its dependencies are ready; stop it before them (repeatable)", repeatable: true),
+        Option(long: "ready-timeout", short: nil, valueName: "SECONDS",
+               help: "a dependency not ready this long after starting stops the formation (default: 60)"),
+    ]
+
+    static let options = ProjectOptions.options + lifecycleOptions + readinessOptions + [
         Option(long: "color", short: nil, valueName: nil, help: "colour the prefixes even when stdout is not a terminal"),
         Option(long: "no-color", short: nil, valueName: nil, help: "never colour (also: NO_COLOR set to anything)", aliases: ["--no-colour"]),
         Option(long: "no-timestamp", short: nil, valueName: nil, help: "leave the time out of the prefix"),
@@ -179,7 +189,21 @@ enum Start {
             }
         }
         supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        supervisor.readiness = try readiness(args, plan: plan)
         return supervisor
+    }
+
+    static func readiness(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> ReadinessConfig {
+        var readiness = ReadinessConfig()
+        let types = plan.procfile.types.map(\.name)
+        do throws(Diagnostic) {
+            readiness.checks = try ReadinessConfig.parseReady(args.all("ready"), source: args.source("ready"), types: types)
+            readiness.order = try ReadinessConfig.parseAfter(args.all("after"), source: args.source("after"), types: types)
+        } catch {
+            throw UsageError(message: error.description)
+        }
+        readiness.timeout = try seconds(args, "ready-timeout", default: 60)
+        return readiness
     }
 
     static func tty(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> TTYSelection {
@@ -248,7 +272,7 @@ enum Start {
 }
 
 enum Check {
-    static let options = ProjectOptions.options
+    static let options = ProjectOptions.options + Start.readinessOptions
     static let help = """
         Usage: swiftman check [OPTIONS]
 
@@ -265,6 +289,8 @@ enum Check {
         let project = try ProjectOptions.load(args, environment: environment)
         for warning in project.envWarnings { CLI.printError(warning.description) }
         guard project.problems.isEmpty, let plan = project.plan else { throw Diagnostics(project.problems) }
+        // --ready/--after are checked before anything is called valid.
+        let readiness = try Start.readiness(args, plan: plan)
         let types = plan.procfile.types
         print("\(plan.procfile.path): valid, \(types.count) process type\(types.count == 1 ? "" : "s")")
         let rows: [[String]] = types.enumerated().map { index, type in
@@ -286,6 +312,11 @@ enum Check {
             if !foreman.ignoredKeys.isEmpty { line += "; ignored: " + foreman.ignoredKeys.joined(separator: ", ") }
             notes.append(line)
         }
+        if !readiness.order.isEmpty { notes.append("start order: \(readiness.order.describe())") }
+        let checks = plan.procfile.types.enumerated().compactMap { index, type in
+            readiness.checks[type.name].map { "\(type.name): \($0.awaited(port: plan.ports.port(typeIndex: index, number: 1)))" }
+        }
+        if !checks.isEmpty { notes.append("ready when: \(checks.joined(separator: "; "))") }
         var text = notes.joined(separator: "\n") + "\n"
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
         return 0

@@ -54,10 +54,13 @@ enum Control {
             their stop signal, then SIGKILL after the timeout. Other instances are untouched.
             """
         case "ps": usage = """
-            Usage: swiftman ps [--json] [OPTIONS]
+            Usage: swiftman ps [--json] [--timings] [OPTIONS]
 
-            One line per instance: name, pid, state (running, stopping, backoff, done,
-            crashed, stopped), uptime, restarts, port.
+            One line per instance: name, pid, state (starting, waiting for TYPE, ready,
+            running, stopping, backoff, done, crashed, stopped), uptime, restarts, port,
+            and with --ready checks the time it took to become ready.
+            --timings prints the disposability report so far: per type, time to ready,
+            stop signal to exit, SIGKILLs needed, restarts.
             """
         case "restart": usage = """
             Usage: swiftman restart TYPE|TYPE.N [OPTIONS]
@@ -75,14 +78,16 @@ enum Control {
     }
 
     static func options(_ command: String) -> [Option] {
-        command == "ps" ? ControlOptions.options + [Option(long: "json", short: nil, valueName: nil, help: "print JSON")]
+        command == "ps" ? ControlOptions.options + [Option(long: "json", short: nil, valueName: nil, help: "print JSON"),
+                                                    Option(long: "timings", short: nil, valueName: nil, help: "print the disposability report")]
             : ControlOptions.options
     }
 
     static func run(_ command: String, _ rawArgs: [String], environment: [String: String]) throws -> Int32 {
         guard let args = try Arguments.parse(rawArgs, options: options(command), help: help(command),
                                              environment: environment) else { return 0 }
-        let request = try makeRequest(command, args.positionals)
+        var request = try makeRequest(command, args.positionals)
+        if command == "ps" && args.flag("timings") { request = .timings }
         let root = ControlOptions.root(args)
         let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
         let reply: ControlReply
@@ -106,7 +111,13 @@ enum Control {
             // know is a bad argument (exit 2, as in the README); other refusals exit 1.
             return message.hasPrefix("unknown process type") ? 2 : 1
         case .ok(let lines):
-            if command == "ps" {
+            if request == .timings {
+                guard let report = DisposabilityReport(encoded: lines) else {
+                    CLI.printError("\(command): unexpected reply")
+                    return 1
+                }
+                print(args.flag("json") ? report.json : report.table.joined(separator: "\n"))
+            } else if command == "ps" {
                 let rows = lines.compactMap(InstanceStatus.init(encoded:))
                 print(args.flag("json") ? psJSON(rows) : psTable(rows))
             } else {
@@ -141,13 +152,17 @@ enum Control {
     /// are the restart policy's, REQUESTED the `restart` commands'; a `done`
     /// or `crashed` row shows how it ended.
     static func psTable(_ rows: [InstanceStatus]) -> String {
-        let header = ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"]
+        // READY (time to ready) only when some type has a ready check.
+        let showReady = rows.contains { $0.readyAfter != nil || $0.state.hasPrefix("waiting") || $0.state == "starting" || $0.state == "ready" }
+        var header = ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"]
+        if showReady { header.append("READY") }
         let table: [[String]] = [header] + rows.map { (row: InstanceStatus) -> [String] in
             let pid = row.pid.map(String.init) ?? "-"
             let processes = row.pid == nil ? "-" : String(row.processes)
             let state = row.exitCode.map { "\(row.state) (exit \($0))" } ?? row.state
-            let uptime = row.state == "running" ? formatUptime(row.uptime) : "-"
-            return [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
+            let uptime = ["running", "ready", "starting", "not ready"].contains(row.state) ? formatUptime(row.uptime) : "-"
+            let cells = [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
+            return showReady ? cells + [row.readyAfter.map(formatMilliseconds) ?? "-"] : cells
         }
         let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max()! }
         return table.map { row in
@@ -161,7 +176,8 @@ enum Control {
             "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),"
                 + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
                 + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
-                + "\"requested_restarts\":\(r.requestedRestarts),\"port\":\(r.port)}"
+                + "\"requested_restarts\":\(r.requestedRestarts),\"port\":\(r.port),"
+                + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null")}"
         }.joined(separator: ",") + "]"
     }
 

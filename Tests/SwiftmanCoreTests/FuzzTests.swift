@@ -258,7 +258,7 @@ private func controlProblem(_ input: [UInt8]) -> String? {
     }
     if input.count >= ControlRequest.maxLength { return "accepted \(input.count) bytes" }
     switch request {
-    case .hello, .ps: break
+    case .hello, .ps, .timings: break
     case .scale(let items):
         if !(1...64).contains(items.count) { return "\(items.count) scale items" }
         for item in items where !ControlRequest.isName(item.type) || item.type.utf8.contains(0x2E) || !(0...10_000).contains(item.count) {

@@ -73,5 +73,13 @@ void sm_restore_environment(void);
 int sm_peer_uid(int fd, uid_t *uid);
 /// flock(LOCK_EX | LOCK_NB). Returns 0 or -1 (errno EWOULDBLOCK when held).
 int sm_flock_nb(int fd);
+/// A non-blocking TCP connection to 127.0.0.1:`port` (readiness checks).
+/// Returns the fd with `*connected` = 1 when it connected at once, 0 when in
+/// progress (poll for POLLOUT, then sm_socket_error); -1 on error (errno set).
+int sm_tcp_connect_local(int port, int *connected);
+/// The socket's pending error (SO_ERROR): 0 once connected.
+int sm_socket_error(int fd);
+/// Whether `needle` occurs in `haystack` (memmem).
+int sm_contains(const void *haystack, size_t length, const void *needle, size_t needle_length);
 
 #endif

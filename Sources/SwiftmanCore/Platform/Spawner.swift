@@ -23,7 +23,8 @@ struct Spawner {
     /// `KEY=value` strings of the base environment (without PORT and PS).
     let environment: [UnsafeMutablePointer<CChar>?]
 
-    enum Output { case pipe, pipes, pty }
+    /// `discard`: stdin, stdout and stderr on /dev/null (readiness commands).
+    enum Output { case pipe, pipes, pty, discard }
 
     func spawn(script: String, extraEnvironment: [String], output: Output) -> Result<SpawnedProcess, SpawnError> {
         let extra = extraEnvironment.map { strdup($0) }
@@ -52,6 +53,12 @@ struct Spawner {
             outputs = [(master, 0)]
             childOut = slave
             ttyPath = name
+        case .discard:
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            guard null >= 0 else { return fail("/dev/null") }
+            opened.append(null)
+            childIn = null
+            childOut = null
         case .pipe, .pipes:
             for stream in output == .pipe ? [0] : [0, 1] {
                 var fds: [Int32] = [-1, -1]
@@ -78,6 +85,7 @@ struct Spawner {
         guard rc == 0 else { return fail("", rc) }
         // The child's ends are the child's alone now.
         for fd in Set([childIn, childOut, childErr]) where fd >= 0 { close(fd) }
+        if output == .discard { return .success(SpawnedProcess(pid: pid, outputs: [], stdin: -1, ptyMaster: nil)) }
         return .success(SpawnedProcess(pid: pid, outputs: outputs, stdin: stdinWriter,
                                        ptyMaster: ttyPath == nil ? nil : outputs[0].fd))
     }

@@ -19,6 +19,12 @@ final class ChildOutput: EventSource {
     var onClosed: (_ fd: Int32) -> Void = { _ in }
     var onPaid: (_ fd: Int32) -> Void = { _ in }
 
+    /// `line:` readiness checks by pipe: only instances not yet ready have
+    /// one, so the relay path pays one emptiness test otherwise.
+    private var lineWatches: [Int32: LineWatch] = [:]
+    /// A watched instance (by leader pid) printed its line.
+    var onLineMatch: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+
     private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ChildOutput.readSize)
     private static let readSize = 1 << 16
 
@@ -56,9 +62,24 @@ final class ChildOutput: EventSource {
         if !queue.isFull { framer.flushDuePartials(now: now) }
     }
 
+    /// Watches the instance led by `pid` (its pipes `fds`) for `text`.
+    func watchLines(fds: [Int32], pid: Int32, text: String) {
+        let watch = LineWatch(pid: pid, needle: Array(text.utf8))
+        for fd in fds { lineWatches[fd] = watch }
+    }
+
+    func unwatchLines(pid: Int32) {
+        guard !lineWatches.isEmpty else { return }
+        lineWatches = lineWatches.filter { $0.value.pid != pid }
+    }
+
     @inline(__always)
     private func ingest(_ fd: Int32, _ n: Int, now: Int64) {
         if !discarding { framer.ingest(stream: Int(fd), readBuffer, n, now: now) }
+        if !lineWatches.isEmpty, let watch = lineWatches[fd], watch.scan(readBuffer, n) {
+            unwatchLines(pid: watch.pid)
+            onLineMatch(watch.pid, now)
+        }
         if !owed.isEmpty, let left = owed[fd] {
             if left - n > 0 {
                 owed[fd] = left - n
@@ -71,6 +92,7 @@ final class ChildOutput: EventSource {
     }
 
     private func closePipe(_ fd: Int32) {
+        lineWatches[fd] = nil
         framer.close(stream: Int(fd))
         pipes[fd] = nil
         owed[fd] = nil
@@ -121,5 +143,29 @@ final class ChildOutput: EventSource {
             }
             if pipes[fd] != nil { closePipe(fd) }
         }
+    }
+}
+
+/// A `line:` check: the text anywhere in the stream (a line holds it, as the
+/// text has no newline), found across read boundaries by keeping the last
+/// few bytes of the previous read.
+final class LineWatch {
+    let pid: Int32
+    let needle: [UInt8]
+    private var carry: [UInt8] = []
+
+    init(pid: Int32, needle: [UInt8]) {
+        self.pid = pid
+        self.needle = needle
+    }
+
+    func scan(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var haystack = carry
+        haystack.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        let found = haystack.withUnsafeBytes { hay in
+            needle.withUnsafeBytes { sm_contains(hay.baseAddress, hay.count, $0.baseAddress, $0.count) != 0 }
+        }
+        carry = Array(haystack.suffix(max(0, needle.count - 1)))
+        return found
     }
 }

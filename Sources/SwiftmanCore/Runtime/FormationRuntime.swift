@@ -18,6 +18,7 @@ public final class FormationRuntime: SupervisorHost {
     private let output: ChildOutput
     private let signals: SignalSource
     private let children: ChildTable
+    private let probes: ReadinessProbes
     private var control: ControlSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
@@ -52,6 +53,7 @@ public final class FormationRuntime: SupervisorHost {
             .sorted { $0.key < $1.key }
             .map { strdup("\($0.key)=\($0.value)") }
         children = ChildTable(spawner: Spawner(root: config.root, environment: baseEnvironment), output: output)
+        probes = ReadinessProbes(spawner: Spawner(root: config.root, environment: baseEnvironment))
         ProcessTable.becomeSubreaper()
         framer.reserveWidth(config.plan.instances.map { $0.name.utf8.count }.max() ?? 0)
         for (slot, spec) in config.plan.instances.enumerated() { addLabels(slot: slot, spec) }
@@ -65,9 +67,12 @@ public final class FormationRuntime: SupervisorHost {
         sink.onWriteError = { [unowned self] code, now in self.outputFailed(code, now: now) }
         output.onClosed = { [unowned self] fd in self.pipeSettled(fd, closed: true) }
         output.onPaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
+        output.onLineMatch = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
+        probes.onReady = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
         loop.add(sink)
         loop.add(signals)
         loop.add(output)
+        loop.add(probes)
         if let server {
             let source = ControlSource(server: server) { [unowned self] in self.execute($0) }
             control = source
@@ -107,6 +112,7 @@ public final class FormationRuntime: SupervisorHost {
             sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
             return !sink.closed
         }
+        if !supervisor.instances.isEmpty { report(.disposability(supervisor.disposability())) }
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
@@ -163,6 +169,7 @@ public final class FormationRuntime: SupervisorHost {
     private func reapChildren(now: Int64) -> Bool {
         let (exits, childrenLeft) = children.reap()
         for (pid, status) in exits {
+            if probes.reaped(pid: pid, status: status, now: now) { continue }
             if let child = children[pid] {
                 child.leaderStatus = status
             } else {
@@ -237,6 +244,23 @@ public final class FormationRuntime: SupervisorHost {
         framer.event(event)
     }
 
+    public func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
+        let now = monotonicNow()
+        switch check {
+        case .port: probes.watchPort(pid: pid, port: instance.port, now: now)
+        case .command(let command):
+            probes.watchCommand(pid: pid, script: command, environment: ["PORT=\(instance.port)", "PS=\(instance.name)"], now: now)
+        case .line(let text):
+            if let child = children[pid] { output.watchLines(fds: Array(child.outputs), pid: pid, text: text) }
+        case .exit: break
+        }
+    }
+
+    public func cancelReadiness(pid: Int32) {
+        probes.cancel(pid: pid)
+        output.unwatchLines(pid: pid)
+    }
+
     /// Output labels for an instance slot: one, or stdout and stderr apart in
     /// JSON. Slots added by `scale` get theirs when first spawned.
     private func addLabels(slot: Int, _ spec: InstanceSpec) {
@@ -266,6 +290,8 @@ public final class FormationRuntime: SupervisorHost {
             switch request {
             case .hello:
                 return .ok(["pid=\(selfPid)", "root=\(config.root)", "protocol=\(ControlRequest.version)"])
+            case .timings:
+                return .ok(supervisor.disposability().encoded)
             case .ps:
                 var rows = supervisor.snapshot(now: now)
                 let sizes = canSweep ? ProcessTable.groupSizes(Set(rows.compactMap(\.pid))) : [:]
