@@ -702,7 +702,8 @@ public final class Supervisor {
     /// have exited, or were killed after their grace time). Types without
     /// relations stop together.
     private func advanceShutdown(now: Int64, first: Bool = false) {
-        guard case .stopping(_, false) = phase else { return }
+        // (After a second Ctrl-C nothing runs: everything got SIGKILL.)
+        guard case .stopping = phase else { return }
         var due: [Int] = []
         var held = false
         for slot in instances.indices {

@@ -25,6 +25,11 @@ final class FakeHost: SupervisorHost {
     }
     func signalOrphans(_ signal: Int32) { orphanSignals.append(signal) }
     func report(_ event: LifecycleEvent) { events.append(event) }
+    /// Readiness checks the supervisor asked for, and the ones it called off.
+    var watched: [(name: String, pid: Int32, check: ReadyCheck)] = []
+    var cancelled: [Int32] = []
+    func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) { watched.append((instance.name, pid, check)) }
+    func cancelReadiness(pid: Int32) { cancelled.append(pid) }
 
     func pid(_ name: String) -> Int32 { spawned.last { $0.name == name }!.pid }
 }
