@@ -353,3 +353,28 @@ final class Swiftman {
         HarnessError("\(message)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)")
     }
 }
+
+/// Whether nothing listens on (or holds) TCP `port` on 127.0.0.1 right now.
+func tcpPortIsFree(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A base port for `-p` whose scheme ports (base + 100 × type index, for
+/// `types` types and `instances` each) are all free now.
+func freeBasePort(types: Int, instances: Int = 1) -> Int {
+    for _ in 0..<200 {
+        let base = Int.random(in: 20_000...(60_000 - 100 * types))
+        let ports = (0..<types).flatMap { t in (0..<instances).map { base + 100 * t + $0 } }
+        if ports.allSatisfy(tcpPortIsFree) { return base }
+    }
+    return 45_000
+}

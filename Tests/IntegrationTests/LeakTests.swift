@@ -82,7 +82,7 @@ private func controlRequest(_ socket: String, _ line: String) throws -> [String]
 private func psRows(_ socket: String) throws -> [Row] {
     try controlRequest(socket, "swiftman/1 ps").map { line in
         let f = line.split(separator: " ").map(String.init)
-        guard f.count == 9, let restarts = Int(f[6]) else { throw HarnessError("unexpected ps row \(line)") }
+        guard f.count >= 9, let restarts = Int(f[6]) else { throw HarnessError("unexpected ps row \(line)") }
         return Row(name: f[0], pid: Int32(f[1]), state: f[2], restarts: restarts)
     }
 }
