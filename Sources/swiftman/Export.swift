@@ -2,7 +2,7 @@ import SwiftmanCore
 
 /// `swiftman export FORMAT DIR`: the formation as units for another manager.
 enum Export {
-    static let options = ProjectOptions.options + Start.lifecycleOptions + [
+    static let options = ProjectOptions.options + Start.lifecycleOptions + Start.readinessOptions + [
         Option(long: "app", short: nil, valueName: "NAME", help: "prefix of every unit and resource (default: the root directory's name)"),
         Option(long: "image", short: nil, valueName: "IMAGE", help: "container image holding the app (compose, kubernetes: required)"),
         Option(long: "user", short: nil, valueName: "USER", help: "run the processes as USER (kubernetes: a numeric uid)"),
@@ -42,7 +42,8 @@ enum Export {
             options: ExportOptions(app: args["app"] ?? ExportOptions.defaultApp(root: root),
                                    image: args["image"], user: args["user"],
                                    referenceEnvFiles: args.flag("env-ref"), envFiles: project.envPaths,
-                                   serviceTypes: args["service"].map { $0.split(separator: ",").map(String.init) }))
+                                   serviceTypes: args["service"].map { $0.split(separator: ",").map(String.init) }),
+            readiness: lifecycle.readiness)
         let files = try Exporter.render(format, input)
         try Exporter.write(files, to: dir)
         for file in files { print(FileSystem.join(dir, file.path)) }

@@ -265,3 +265,65 @@ import Testing
         #expect(host.spawned.filter { $0.name.hasPrefix("web") }.count == 2)
     }
 }
+
+@Suite struct ReadinessExportTests {
+    func input() throws -> ExportInput {
+        let text = "web: ./web\nworker: ./work\nredis: redis-server --port $PORT\nmigrate: ./migrate\n"
+        let plan = try FormationPlan(procfile: Procfile.parse(Array(text.utf8), path: "Procfile"), formation: Formation(),
+                                     ports: PortPlan(base: 5000))
+        var readiness = ReadinessConfig()
+        readiness.checks = ["redis": .port, "migrate": .exit, "web": .command("curl -fs localhost:$PORT/health"), "worker": .line("up")]
+        readiness.order = try StartOrder(types: ["web", "worker", "redis", "migrate"],
+                                         after: ["web": ["migrate", "worker"], "worker": ["redis"], "migrate": ["redis"]])
+        readiness.timeout = 30_000_000_000
+        return ExportInput(plan: plan, root: "/srv/demo", environment: [:],
+                           options: ExportOptions(app: "demo", image: "img"), readiness: readiness)
+    }
+
+    func files(_ format: ExportFormat) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try Exporter.render(format, input()).map { ($0.path, $0.contents) })
+    }
+
+    @Test func systemdOrdersUnitsAndRunsOneShotsAsOneshot() throws {
+        let units = try files(.systemd)
+        let web = try #require(units["demo-web-1.service"])
+        #expect(web.contains("After=demo-worker-1.service demo-migrate-1.service\nRequires=demo-worker-1.service demo-migrate-1.service\n"))
+        #expect(try #require(units["demo-migrate-1.service"]).contains("Type=oneshot\nRemainAfterExit=yes\n"))
+        let target = try #require(units["demo.target"])
+        #expect(target.contains("# Not carried: systemd cannot run the ready checks of worker, redis (port, line, cmd):"), "\(target)")
+    }
+
+    @Test func composeDependsOnWithConditionsAndHealthchecks() throws {
+        let compose = try #require(try files(.compose)["compose.yaml"])
+        #expect(compose.contains("""
+                depends_on:
+                  worker:
+                    condition: service_started
+                  migrate:
+                    condition: service_completed_successfully
+            """), "\(compose)")
+        #expect(compose.contains("""
+                healthcheck:
+                  test:
+                    - CMD-SHELL
+                    - nc -z 127.0.0.1 5200
+                  interval: "1s"
+                  retries: 30
+            """), "\(compose)")
+        #expect(compose.contains("- \"curl -fs localhost:$$PORT/health\""))
+        #expect(compose.contains("# Not carried: line checks (worker)"))
+    }
+
+    @Test func kubernetesReadinessProbesForPortAndCommandChecks() throws {
+        let yaml = try #require(try files(.kubernetes)["demo.yaml"])
+        #expect(yaml.contains("""
+                      readinessProbe:
+                        tcpSocket:
+                          port: 5200
+                        periodSeconds: 1
+                        failureThreshold: 30
+            """), "\(yaml)")
+        #expect(yaml.contains("# Not carried: --after"))
+        #expect(yaml.contains("# Not carried: exit and line checks (worker, migrate)"))
+    }
+}

@@ -12,6 +12,13 @@ enum ComposeExporter {
         if !export.envFileReferences.isEmpty {
             notes.append("compose reads the env_file files itself, with its own .env syntax.")
         }
+        if export.types.contains(where: { if case .port = $0.check { return true }; return false }) {
+            notes.append("Port checks are healthchecks running `nc -z 127.0.0.1 PORT`: the image needs nc.")
+        }
+        let lineChecks = export.types.filter { if case .line = $0.check { return true }; return false }
+        if !lineChecks.isEmpty {
+            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); their dependents wait for service_started.")
+        }
         let services = export.types.map { type in (type.name, service(type, image: image, export)) }
         return [ExportedFile(path: "compose.yaml",
                              contents: export.hashBanner(notes) + YAMLValue.map([("services", .map(services))]).document)]
@@ -25,6 +32,17 @@ enum ComposeExporter {
             ("working_dir", string(export.root)),
         ]
         if let user = export.options.user { entries.append(("user", string(user))) }
+        if !type.after.isEmpty {
+            entries.append(("depends_on", .map(type.after.map { name in
+                let condition: String
+                switch export.type(name)?.check {
+                case .port?, .command?: condition = "service_healthy"
+                case .exit?: condition = "service_completed_successfully"
+                case .line?, nil: condition = "service_started"
+                }
+                return (name, .map([("condition", .string(condition))]))
+            })))
+        }
         if !export.envFileReferences.isEmpty {
             entries.append(("env_file", .list(export.envFileReferences.map(string))))
         }
@@ -37,6 +55,19 @@ enum ComposeExporter {
             ("stop_signal", .string(ExportText.signal(type.stopSignal))),
             ("stop_grace_period", .string(ExportText.duration(export.timeoutSeconds))),
         ]
+        let probe: String?
+        switch type.check {
+        case .port?: probe = "nc -z 127.0.0.1 \(type.port)"
+        case .command(let command)?: probe = command
+        default: probe = nil
+        }
+        if let probe {
+            entries.append(("healthcheck", .map([
+                ("test", .list([.string("CMD-SHELL"), string(probe)])),
+                ("interval", .string("1s")),
+                ("retries", .int(max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds)))),
+            ])))
+        }
         return .map(entries)
     }
 }

@@ -54,10 +54,14 @@ public struct ExportInput: Sendable {
     public var timeoutSeconds: Double
     public var restart: PerType<RestartPolicy>
     public var options: ExportOptions
+    /// `--ready` and `--after`: carried as far as each format can.
+    public var readiness: ReadinessConfig
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 stopSignal: PerType<Int32> = PerType(15 /* SIGTERM */), timeoutSeconds: Double = 5,
-                restart: PerType<RestartPolicy> = PerType(.onFailure), options: ExportOptions) {
+                restart: PerType<RestartPolicy> = PerType(.onFailure), options: ExportOptions,
+                readiness: ReadinessConfig = ReadinessConfig()) {
+        self.readiness = readiness
         self.plan = plan
         self.root = root
         self.environment = environment
@@ -148,6 +152,9 @@ struct Export {
         let port: Int
         let stopSignal: Int32
         let restart: RestartPolicy
+        let check: ReadyCheck?
+        /// Types it starts after (`--after`) that run (count > 0).
+        let after: [String]
     }
 
     struct Instance {
@@ -169,6 +176,7 @@ struct Export {
     /// Env files to reference; empty unless --env-ref.
     let envFileReferences: [String]
     let format: ExportFormat
+    let readyTimeoutSeconds: Double
 
     init(_ input: ExportInput, format: ExportFormat) throws(Diagnostic) {
         let options = input.options
@@ -197,8 +205,11 @@ struct Export {
         types = plan.procfile.types.enumerated().map { index, type in
             ProcessTypeExport(name: type.name, command: type.command, count: plan.count(for: type.name),
                               port: plan.ports.port(typeIndex: index, number: 1),
-                              stopSignal: input.stopSignal[type.name], restart: input.restart[type.name])
+                              stopSignal: input.stopSignal[type.name], restart: input.restart[type.name],
+                              check: input.readiness.checks[type.name],
+                              after: input.readiness.order.dependencies(of: type.name).filter { plan.count(for: $0) > 0 })
         }
+        readyTimeoutSeconds = Double(input.readiness.timeout) / 1e9
         let referencing = options.referenceEnvFiles && !options.envFiles.isEmpty
         envFileReferences = referencing ? options.envFiles : []
         inlineEnvironment = referencing ? [] : input.environment
@@ -215,6 +226,8 @@ struct Export {
             }
         }
     }
+
+    func type(_ name: String) -> ProcessTypeExport? { types.first { $0.name == name } }
 
     /// The image, which compose and kubernetes cannot do without.
     func requiredImage() throws(Diagnostic) -> String {

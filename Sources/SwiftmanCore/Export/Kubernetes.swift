@@ -35,6 +35,13 @@ enum KubernetesExporter {
         if export.types.contains(where: { $0.stopSignal != SIGTERM }) {
             notes.append("Kubernetes always stops containers with SIGTERM; other stop signals are not exported.")
         }
+        if export.types.contains(where: { !$0.after.isEmpty }) {
+            notes.append("Not carried: --after (Deployments start together; their containers must wait or retry).")
+        }
+        let oneShots = export.types.filter { $0.check == .exit || { if case .line = $0.check { return true }; return false }($0) }
+        if !oneShots.isEmpty {
+            notes.append("Not carried: exit and line checks (\(oneShots.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+        }
         if export.types.contains(where: { $0.restart != .always }) {
             notes.append("Deployments always restart their containers: on-failure and never are not exported.")
         }
@@ -84,6 +91,15 @@ enum KubernetesExporter {
         }
         if exposesPort {
             container.append(("ports", .list([.map([("name", "http"), ("containerPort", .int(type.port))])])))
+        }
+        let timing: [(String, YAMLValue)] = [("periodSeconds", .int(1)),
+                                             ("failureThreshold", .int(max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds))))]
+        switch type.check {
+        case .port?:
+            container.append(("readinessProbe", .map([("tcpSocket", .map([("port", .int(type.port))]))] + timing)))
+        case .command(let command)?:
+            container.append(("readinessProbe", .map([("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))] + timing)))
+        default: break
         }
         var pod: [(String, YAMLValue)] = [("terminationGracePeriodSeconds", .int(ExportText.wholeSeconds(export.timeoutSeconds)))]
         if let runAsUser { pod.append(("securityContext", .map([("runAsUser", .int(runAsUser))]))) }

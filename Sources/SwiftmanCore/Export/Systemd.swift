@@ -9,6 +9,17 @@ enum SystemdExporter {
             notes += ["systemd reads the EnvironmentFile= files itself (KEY=value lines, quotes, no ${VAR} interpolation).",
                       "They override Environment=, so PORT and PS are set by /usr/bin/env in ExecStart= instead."]
         }
+        if export.types.contains(where: { !$0.after.isEmpty }) {
+            notes.append("--after is After=/Requires= on every instance of the dependency; an exit check is Type=oneshot.")
+        }
+        let unchecked = export.types.filter { type in
+            guard let check = type.check, check != .exit else { return false }
+            return export.types.contains { $0.after.contains(type.name) }
+        }
+        if !unchecked.isEmpty {
+            notes.append("Not carried: systemd cannot run the ready checks of \(unchecked.map(\.name).joined(separator: ", ")) (port, line, cmd):")
+            notes.append("its dependents start once it has started, not once it is ready.")
+        }
         let wants = instances.isEmpty ? "" : "Wants=" + instances.map { $0.unitName + ".service" }.joined(separator: " ") + "\n"
         let target = export.hashBanner(notes) + """
             [Unit]
@@ -27,9 +38,20 @@ enum SystemdExporter {
             "[Unit]",
             "Description=\(export.app) \(instance.ps)",
             "PartOf=\(export.app).target",
-            "",
-            "[Service]",
         ]
+        let dependencies = instance.type.after.flatMap { name in
+            export.instances.filter { $0.type.name == name }.map { $0.unitName + ".service" }
+        }
+        if !dependencies.isEmpty {
+            // Stop runs After= backwards: dependents stop before what they need.
+            lines.append("After=" + dependencies.joined(separator: " "))
+            lines.append("Requires=" + dependencies.joined(separator: " "))
+        }
+        lines += ["", "[Service]"]
+        if instance.type.check == .exit {
+            // Dependents start once it has exited successfully.
+            lines += ["Type=oneshot", "RemainAfterExit=yes"]
+        }
         if let user = export.options.user { lines.append("User=" + escaped(user)) }
         lines.append("WorkingDirectory=" + escaped(export.root))
         lines += export.envFileReferences.map { "EnvironmentFile=" + escaped($0) }
