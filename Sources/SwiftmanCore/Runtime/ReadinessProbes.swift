@@ -8,10 +8,12 @@ import CSwiftman
 /// once, the rest wait their turn. (`line:` checks live in ChildOutput.)
 final class ReadinessProbes: EventSource {
     static let maxInFlight = 16
-    /// Port retries: 5 ms growing by half to 100 ms; a connect that hangs is
+    /// Port retries: 5 ms growing by half to 25 ms (a refused connect on
+    /// loopback costs microseconds, and the step bounds the error of the
+    /// measured time to ready); a connect that hangs is
     /// abandoned after 2 s.
     static let portFirstRetry: Int64 = 5_000_000
-    static let portMaxRetry: Int64 = 100_000_000
+    static let portMaxRetry: Int64 = 25_000_000
     static let portAttemptLimit: Int64 = 2_000_000_000
     /// Command retries: 50 ms doubling to 1 s; a command still running after
     /// 10 s is killed and counts as a failure.
