@@ -291,7 +291,7 @@ public struct DisposabilityReport: Equatable, Sendable {
             guard let median = DisposabilityReport.median(values), let max = values.max() else { return "-" }
             return values.count == 1 ? formatMilliseconds(median) : "\(formatMilliseconds(median)) / \(formatMilliseconds(max))"
         }
-        var cells = [["TYPE", "READY (median / max)", "STOP (median / max)", "SIGKILL", "RESTARTS"]]
+        var cells = [["TYPE", "READY (median / max)", "STOP (median / max)", "KILLED", "RESTARTS"]]
         for row in rows {
             cells.append([row.type, span(row.ready), span(row.stop),
                           row.stop.isEmpty ? "-" : (row.killed == 0 ? "no" : "\(row.killed) of \(row.stop.count)"),

@@ -97,9 +97,9 @@ import Testing
         stubborn.restarts = 2
         let report = DisposabilityReport(rows: [redis, stubborn], grace: 5_000_000_000)
         #expect(report.table == [
-            "TYPE      READY (median / max)  STOP (median / max)  SIGKILL  RESTARTS",
-            "redis     20ms / 30ms           3ms                  no       0",
-            "stubborn  -                     5.001s               1 of 1   2",
+            "TYPE      READY (median / max)  STOP (median / max)  KILLED  RESTARTS",
+            "redis     20ms / 30ms           3ms                  no      0",
+            "stubborn  -                     5.001s               1 of 1  2",
             "stubborn ignored SIGTERM and was killed after 5s: handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL",
         ])
         #expect(DisposabilityReport(encoded: report.encoded) == report)
