@@ -94,6 +94,23 @@ private extension Project {
         project.expectNothingLeft()
     }
 
+    @Test func aDependencyNotReadyInTimeStopsTheFormation() throws {
+        let base = freeBasePort(types: 2)
+        let project = try Project(procfile: """
+            db: echo "db never listens"; exec sleep 1000
+            web: echo "web up"; exec sleep 1000
+            """)
+        let started = now()
+        let swiftman = try project.start(["-p", "\(base)", "--after", "web=db"],
+                                         environment: ["SWIFTMAN_READY": "db=port", "SWIFTMAN_READY_TIMEOUT": "0.5"])
+        #expect(try swiftman.wait() == 1)
+        #expect(now() - started < 10)
+        let system = swiftman.messages(from: "system")
+        #expect(system.contains("db.1 was not ready within 0.5s (port \(base)); web waits for it: stopping"), "\(system)")
+        #expect(!system.contains { $0.hasPrefix("web.1 started") })
+        project.expectNothingLeft()
+    }
+
     @Test func aLineCheck() throws {
         let project = try Project(procfile: """
             app: echo booting; sleep 0.3; echo "listening on $PORT"; exec sleep 1000
