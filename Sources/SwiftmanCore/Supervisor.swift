@@ -704,12 +704,17 @@ public final class Supervisor {
     private func advanceShutdown(now: Int64, first: Bool = false) {
         // (After a second Ctrl-C nothing runs: everything got SIGKILL.)
         guard case .stopping = phase else { return }
+        // Without relations everything got its signal at once: nothing is held.
+        guard first || !order.isEmpty else { return }
+        var live: Set<String> = []
+        if !order.isEmpty {
+            for instance in instances where instance.pid != nil { live.insert(instance.spec.type) }
+        }
         var due: [Int] = []
         var held = false
         for slot in instances.indices {
             guard case .running = instances[slot].state else { continue }
-            let dependents = order.dependents(of: instances[slot].spec.type)
-            if instances.contains(where: { $0.pid != nil && dependents.contains($0.spec.type) }) {
+            if order.dependents(of: instances[slot].spec.type).contains(where: live.contains) {
                 held = true
             } else {
                 due.append(slot)
