@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSwiftman
 
 /// The control socket of a running `swiftman start`, served by the event loop

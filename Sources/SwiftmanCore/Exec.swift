@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Replacing swiftman with a command (`swiftman run`): the command gets
 /// swiftman's pid, stdin/tty, signals and exit code.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Turns the byte streams of many children into whole, prefixed lines in one
 /// OutputQueue. A line is emitted only once it is complete, so two children's

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The bytes waiting to go to stdout. Lines are appended with memcpy into one
 /// contiguous buffer and written in large batches; the event loop stops reading

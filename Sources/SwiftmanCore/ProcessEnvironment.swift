@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The inherited environment as a dictionary (first occurrence wins, as getenv).
 public func inheritedEnvironment() -> [String: String] {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Signal names as users write them (`TERM`, `SIGTERM`, `15`).
 public enum Signals {

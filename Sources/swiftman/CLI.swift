@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SwiftmanCore
 
 /// Command dispatch: parse arguments, call the core, map errors to exit codes

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SwiftmanCore
 
 /// Options shared by the commands that read a project: where the Procfile,

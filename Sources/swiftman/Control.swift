@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SwiftmanCore
 
 /// Where the control socket is, shared by `start` and the control commands.

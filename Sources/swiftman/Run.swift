@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SwiftmanCore
 
 /// `swiftman run`: one-off admin processes in the app's environment (factor XII).

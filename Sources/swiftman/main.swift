@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SwiftmanCore
 
 // The arguments as the kernel passed them (CommandLine.arguments needs /proc).

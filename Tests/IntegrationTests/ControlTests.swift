@@ -2,9 +2,7 @@
 // over its control socket. Every test uses a socket inside its own temp
 // directory (--socket), except the ones about the default derived path, which
 // point XDG_RUNTIME_DIR at a private temp directory of their own.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

@@ -5,9 +5,7 @@
 // EINTR: swiftman has no signal handlers (signals are read from a signalfd), so
 // its syscalls are interrupted only by stops; the signal storm and the
 // SIGSTOP/SIGCONT tests below are where an unhandled EINTR would show up.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

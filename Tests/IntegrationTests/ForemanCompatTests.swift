@@ -1,8 +1,6 @@
 // Issue 12 part 3: the habits foreman and honcho users bring: `.foreman`,
 // a Rails `bin/dev`, honcho's -q and --no-prefix, shell completion, a man page.
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 

@@ -2,9 +2,7 @@
 // descriptors 0-2, the control socket's rules, ports from `scale`, and the
 // exec limit on one environment string. Tests that need a mount namespace or a
 // second user skip, with a message, where they cannot run.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

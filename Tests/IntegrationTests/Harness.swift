@@ -5,9 +5,7 @@
 // SWIFTMAN_TEST_TAG (children inherit it), so a test can find every process it
 // caused through /proc/PID/environ, assert that none is left, and kill them all
 // when it ends, whatever happened.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

@@ -5,9 +5,7 @@
 // Restarting a crashing child would take minutes (0.5 s backoff, doubling),
 // so the restarts are requested directly on the socket: `swiftman/1 restart
 // web`, then wait until the new instance is up, a few hundred times.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

@@ -7,9 +7,7 @@
 //
 // Skipped where unshare is missing or refused (no CAP_SYS_ADMIN, no user
 // namespaces); the subreaper test at the end runs everywhere.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Foundation
 import Testing

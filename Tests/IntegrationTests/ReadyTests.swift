@@ -1,9 +1,7 @@
 // Readiness, start order, stop order and the disposability report, with real
 // programs: redis-server (Debian; `.ci/run` installs it), Python workers and
 // web servers, one-shot shell tasks.
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 

@@ -1,7 +1,5 @@
 // `swiftman run`: the command replaces swiftman (execve), in the app's environment.
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 

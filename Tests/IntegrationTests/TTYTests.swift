@@ -1,7 +1,5 @@
 // `--tty`: children on their own pseudo-terminal, output still whole prefixed lines.
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 

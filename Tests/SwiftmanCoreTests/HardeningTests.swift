@@ -1,8 +1,6 @@
 // Unit tests for issue 13 ("Hardening"): the linear table behind `check`, the
 // exec limit, ports from `scale`, and the control socket's lock and directory.
-#if canImport(Glibc)
 import Glibc
-#endif
 import CSwiftman
 import Testing
 @testable import SwiftmanCore

@@ -10,11 +10,7 @@
 //               [--artifacts DIR] [CORPUS_DIR...]
 //   fuzz-driver --replay FILE...
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The input being run, for the signal handlers (which may only use raw memory).
 nonisolated(unsafe) private var currentInput = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)

@@ -6,11 +6,7 @@
 // the target's input. A broken property prints "PROPERTY VIOLATED" and aborts,
 // so libFuzzer (or FuzzDriver.swift) keeps the input as a crash.
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// libFuzzer's entry point.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What `swiftman export` was asked for beyond the formation itself.
 public struct ExportOptions: Sendable {

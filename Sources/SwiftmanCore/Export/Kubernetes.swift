@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `APP.yaml`: a Deployment per process type (replicas = count, 0 included) and
 /// a Service for the types in `serviceTypes` (default: `web`), which also get

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSwiftman
 
 /// What swiftman checks about the process it runs in: its arguments and
