@@ -194,18 +194,22 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
         let uid = getuid()
         // 60 bytes: still used, but with the project's name the path is too long.
         let runtime = "/tmp/rt-" + String(repeating: "x", count: 52)
+        // The binary may live under /tmp (a checkout there): copy it out of
+        // the way of the tmpfs first.
         let result = try shell(project, """
+            keep=$(mktemp -d /var/tmp/swiftman-bin.XXXXXX) && cp \(bin) "$keep/swiftman" || exit 97
+            trap 'rm -rf "$keep"' EXIT
             mount -t tmpfs none /tmp || exit 99
             mkdir -m 700 \(runtime)
             mkdir /tmp/a-rather-long-project-directory-name && cd /tmp/a-rather-long-project-directory-name
             printf 'web: exec sleep 1000\\n' > Procfile
             export XDG_RUNTIME_DIR=\(runtime)
-            \(bin) start --no-timestamp --no-color > out 2>&1 &
+            "$keep/swiftman" start --no-timestamp --no-color > out 2>&1 &
             pid=$!
             i=0; while [ $i -lt 100 ] && ! grep -q 'started with pid' out; do sleep 0.1; i=$((i+1)); done
             cat out
             echo "mode=$(stat -c '%a %u %F' /tmp/swiftman-\(uid))"
-            \(bin) ps; echo "ps=$?"
+            "$keep/swiftman" ps; echo "ps=$?"
             kill -TERM $pid; wait $pid; echo "start=$?"
             ls -A /tmp/swiftman-\(uid); echo listed
             """, environment: [:], timeout: 60, namespace: true)
@@ -228,14 +232,16 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
         let uid = getuid()
         let other = uid == 65534 ? 65533 : 65534
         let result = try shell(project, """
+            keep=$(mktemp -d /var/tmp/swiftman-bin.XXXXXX) && cp \(bin) "$keep/swiftman" || exit 97
+            trap 'rm -rf "$keep"' EXIT
             mount -t tmpfs none /tmp || exit 99
             mkdir /tmp/p && cd /tmp/p && printf 'web: exec sleep 1000\\n' > Procfile
             unset XDG_RUNTIME_DIR
             mkdir -m 777 /tmp/swiftman-\(uid) && chown \(other) /tmp/swiftman-\(uid) || exit 98
-            timeout 10 \(bin) start --no-timestamp --no-color; echo "foreign=$?"
+            timeout 10 "$keep/swiftman" start --no-timestamp --no-color; echo "foreign=$?"
             ls -A /tmp/swiftman-\(uid); echo listed
             rmdir /tmp/swiftman-\(uid); mkdir /tmp/elsewhere; ln -s /tmp/elsewhere /tmp/swiftman-\(uid)
-            timeout 10 \(bin) start --no-timestamp --no-color; echo "symlink=$?"
+            timeout 10 "$keep/swiftman" start --no-timestamp --no-color; echo "symlink=$?"
             ls -A /tmp/elsewhere; echo listed
             """, environment: [:], timeout: 60, namespace: true)
         #expect(result.stdout.contains("foreign=1"), "\(result.stdout)\n\(result.stderr)")
