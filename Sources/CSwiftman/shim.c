@@ -115,6 +115,55 @@ int sm_reopen_stdout_nonblocking(void) {
     return open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 }
 
+int sm_reopen_stdin_nonblocking(void) {
+    struct stat st;
+    if (fstat(0, &st) != 0) return -1;
+    if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) return -1;
+    return open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
+int sm_set_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl == -1) return -1;
+    return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static struct termios saved_termios;
+static int saved_tty_fd = -1;
+static int restore_registered = 0;
+
+void sm_tty_restore(void) {
+    if (saved_tty_fd < 0) return;
+    tcsetattr(saved_tty_fd, TCSADRAIN, &saved_termios);
+    saved_tty_fd = -1;
+}
+
+int sm_tty_attach(int fd, int raw, unsigned char detach_key) {
+    struct termios t;
+    if (tcgetattr(fd, &saved_termios) != 0) return -1;
+    t = saved_termios;
+    if (raw) {
+        cfmakeraw(&t);
+        // The instance's own terminal does not turn \n into \r\n (its lines
+        // are framed): this one does, so plain output does not staircase.
+        t.c_oflag |= OPOST | ONLCR;
+    } else {
+        // Lines edited here; the detach key also ends a line, so it is read
+        // at once.
+        t.c_cc[VEOL] = detach_key;
+    }
+    if (!restore_registered) {
+        atexit(sm_tty_restore);
+        restore_registered = 1;
+    }
+    saved_tty_fd = fd;
+    if (tcsetattr(fd, TCSADRAIN, &t) != 0) {
+        saved_tty_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
 int sm_openpty(int *master, int *slave, char *name, size_t name_len,
                unsigned short rows, unsigned short cols) {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);

@@ -9,6 +9,10 @@ public enum ControlRequest: Equatable, Sendable {
     case scale([ScaleItem])
     case restart(String)
     case stop(String)
+    /// `attach TARGET ROWS COLS` (`swiftman connect`): the connection becomes
+    /// an attach session (see `AttachFrame`). ROWS and COLS are the client's
+    /// terminal size, 0 0 when it has none.
+    case attach(target: String, rows: Int, cols: Int)
 
     public struct ScaleItem: Equatable, Sendable {
         public let type: String
@@ -33,6 +37,7 @@ public enum ControlRequest: Equatable, Sendable {
         case .scale(let items): body = "scale " + items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")
         case .restart(let target): body = "restart \(target)"
         case .stop(let target): body = "stop \(target)"
+        case .attach(let target, let rows, let cols): body = "attach \(target) \(rows) \(cols)"
         }
         return "\(Self.version) \(body)\n"
     }
@@ -60,6 +65,12 @@ public enum ControlRequest: Equatable, Sendable {
         case "restart", "stop":
             guard args.count == 1, isName(args[0]) else { throw ControlFailure("\(words[1]) needs one TYPE or TYPE.N") }
             return words[1] == "stop" ? .stop(args[0]) : .restart(args[0])
+        case "attach":
+            guard args.count == 3, isName(args[0]), let rows = Int(args[1]), let cols = Int(args[2]),
+                  (0...65535).contains(rows), (0...65535).contains(cols) else {
+                throw ControlFailure("attach needs TYPE or TYPE.N, then ROWS and COLS (0-65535)")
+            }
+            return .attach(target: args[0], rows: rows, cols: cols)
         default:
             throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
         }

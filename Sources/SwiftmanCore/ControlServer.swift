@@ -22,6 +22,10 @@ final class ControlServer {
     }
     private var clients: [Int32: Client] = [:]
     private let uid = getuid()
+    /// Takes over the connection of an `attach` request (with the bytes read
+    /// past its request line): nil once it owns the descriptor, else the
+    /// error reply to send. Without it `attach` is refused.
+    var adopt: ((_ request: ControlRequest, _ fd: Int32, _ extra: [UInt8]) -> ControlReply?)?
 
     /// Held for the formation's life: only its holder may replace or remove
     /// the socket.
@@ -144,7 +148,18 @@ final class ControlServer {
             let line = Array(client.input[..<newline])
             let answer: ControlReply
             do throws(ControlFailure) {
-                answer = execute(try ControlRequest.parse(line))
+                let request = try ControlRequest.parse(line)
+                if case .attach = request {
+                    guard let adopt else { throw ControlFailure("attach is not available here") }
+                    if let refusal = adopt(request, fd, Array(client.input[(newline + 1)...])) {
+                        answer = refusal
+                    } else {
+                        clients[fd] = nil  // an attach session now: no longer ours
+                        return
+                    }
+                } else {
+                    answer = execute(request)
+                }
             } catch {
                 answer = .error(error.description)
             }

@@ -28,6 +28,7 @@ enum CLI {
             case "run": return try Run.run(rest, environment: environment)
             case "export": return try Export.run(rest, environment: environment)
             case "scale", "ps", "restart", "stop": return try Control.run(command, rest, environment: environment)
+            case "connect": return try Connect.run(rest, environment: environment)
             case "version", "--version", "-v":
                 if rest == ["--help"] || rest == ["-h"] {
                     print("Usage: swiftman version\n\nPrints the version and the build mode (release or debug).")
@@ -90,6 +91,7 @@ enum CLI {
             Prints swiftman's manual page (roff), made from the same text as --help:
             swiftman man > swiftman.1; man -l swiftman.1
             """
+        case "connect": return Connect.help
         default: return nil
         }
     }
@@ -102,6 +104,7 @@ enum CLI {
         case "run": return Run.options
         case "export": return Export.options
         case "scale", "ps", "restart", "stop": return Control.options(command)
+        case "connect": return Connect.options
         case "completion": return Completion.options
         default: return []
         }
@@ -116,6 +119,7 @@ enum CLI {
         ("ps", "list the running formation's instances"),
         ("restart TARGET", "restart a type (web) or an instance (web.2)"),
         ("stop TARGET", "stop a type or an instance"),
+        ("connect TARGET", "attach this terminal to a running instance (Ctrl-] detaches)"),
         ("export FORMAT DIR", "write systemd, compose, kubernetes or supervisord units"),
         ("completion SHELL", "print a bash, zsh or fish completion script"),
         ("man", "print the manual page"),

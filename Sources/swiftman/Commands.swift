@@ -130,6 +130,7 @@ enum Start {
         Option(long: "quiet", short: "q", valueName: "TYPES", help: "hide these types' output (redis,postgres); system lines about them stay"),
         Option(long: "log-format", short: nil, valueName: "FORMAT", help: "text (default) or json: one object per line with time, process, stream, message"),
         Option(long: "tty", short: nil, valueName: "TYPES", help: "run children on a pseudo-terminal: all, or --tty=web,worker", optionalValue: true),
+        Option(long: "input", short: nil, valueName: "TARGET", help: "send the lines typed here to TARGET's stdin (web: its first instance, or web.2)"),
         ControlOptions.socket,
     ]
 
@@ -140,6 +141,9 @@ enum Start {
         Each instance TYPE.N gets PORT (base + 100 × type index + N − 1) and PS=TYPE.N.
         Ctrl-C (SIGINT), SIGTERM or SIGHUP stops every process group: the stop signal,
         then SIGKILL after the timeout; a second Ctrl-C kills at once.
+        With --input TARGET, each line typed (or piped) on swiftman's stdin goes to
+        that instance's stdin, so a debugger's prompt there can be answered; to attach
+        another terminal to an instance, see `swiftman connect`.
 
         Options:
         \(Start.optionHelp)
@@ -164,11 +168,12 @@ enum Start {
         env.merge(project.envFiles) { _, file in file }
         let socket = try ControlOptions.socketPath(args, root: project.root, environment: environment)
         let root = FileSystem.canonical(project.root) ?? project.root
-        let config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
+        var config = RunConfig(plan: plan, root: root, environment: env, supervisor: supervisor,
                                style: try style(args, environment: environment, plan: plan),
                                tty: try tty(args, plan: plan),
                                controlSocket: socket.path, controlDirectory: socket.directory,
                                notices: project.envWarnings.map(\.description))
+        config.input = try input(args, plan: plan)
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }
@@ -216,6 +221,15 @@ enum Start {
         }
         guard !types.isEmpty else { throw UsageError(message: "\(args.source(name)): no process type named") }
         return Set(types)
+    }
+
+    static func input(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> String? {
+        guard let target = args["input"] else { return nil }
+        do throws(Diagnostic) {
+            return try InputTarget.resolve(target, plan: plan, source: args.source("input"))
+        } catch {
+            throw UsageError(message: error.description)
+        }
     }
 
     static func style(_ args: Arguments, environment: [String: String], plan: FormationPlan) throws(UsageError) -> OutputStyle {

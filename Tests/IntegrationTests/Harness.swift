@@ -117,19 +117,21 @@ final class Project {
 
     /// Runs `swiftman ARGUMENTS` in the project directory.
     func swiftman(_ arguments: [String], environment: [String: String] = [:],
-                  executable: String = Binary.path, tty: Bool = false) throws -> Swiftman {
+                  executable: String = Binary.path, tty: Bool = false, stdin: Swiftman.Stdin = .devNull) throws -> Swiftman {
         var env = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("SWIFTMAN_") && !["NO_COLOR", "FORCE_COLOR", "PORT", "PS"].contains($0.key)
         }
         env["SWIFTMAN_TEST_TAG"] = tag
         env.merge(environment) { $1 }
-        return try Swiftman(project: self, executable: executable, arguments: arguments, environment: env, tty: tty)
+        return try Swiftman(project: self, executable: executable, arguments: arguments, environment: env, tty: tty,
+                            stdin: stdin)
     }
 
     /// `swiftman start -f PROCFILE --no-color --no-timestamp ARGUMENTS`: plain lines for easy parsing.
-    func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> Swiftman {
+    func start(_ arguments: [String] = [], environment: [String: String] = [:],
+               stdin: Swiftman.Stdin = .devNull) throws -> Swiftman {
         try swiftman(["start", "-f", path("Procfile"), "--no-color", "--no-timestamp"] + arguments,
-                     environment: environment)
+                     environment: environment, stdin: stdin)
     }
 
     /// Runs a command that is expected to finish (check, version, a rejected start).
@@ -181,7 +183,21 @@ final class Swiftman {
     private(set) var stderrBytes: [UInt8] = []
     private var outFD: Int32
     private var errFD: Int32
+    /// Our end of its stdin (a pipe's write end, or the terminal's master), or -1.
+    private var inFD: Int32 = -1
     private var status: Int32?
+
+    /// What swiftman gets as stdin.
+    enum Stdin {
+        /// /dev/null.
+        case devNull
+        /// A pipe the test writes with `type` and ends with `closeInput`.
+        case pipe
+        /// A terminal of its own, 24×80, controlling terminal of a new session:
+        /// stdin, stdout and stderr (both read as `stdout`); `type` writes
+        /// what the user types, `resizeTerminal` changes its size.
+        case terminal
+    }
 
     var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
     var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
@@ -196,12 +212,21 @@ final class Swiftman {
     }
 
     init(project: Project, executable: String, arguments: [String], environment: [String: String],
-         tty: Bool) throws {
+         tty: Bool, stdin: Stdin = .devNull) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw HarnessError("no executable at \(executable): run `swift build` first")
         }
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
-        if tty {
+        var input: [Int32] = [-1, -1]
+        var terminalName: [CChar]?
+        if stdin == .terminal {
+            var master: Int32 = -1, slave: Int32 = -1
+            var name = [CChar](repeating: 0, count: 128)
+            guard sm_openpty(&master, &slave, &name, name.count, 24, 80) == 0 else { throw HarnessError("openpty: \(errno)") }
+            out = [master, slave]
+            terminalName = name
+            input[1] = dup(master)
+        } else if tty {
             var master: Int32 = -1, slave: Int32 = -1
             var name = [CChar](repeating: 0, count: 128)
             guard sm_openpty(&master, &slave, &name, name.count, 24, 80) == 0 else { throw HarnessError("openpty: \(errno)") }
@@ -210,26 +235,33 @@ final class Swiftman {
             guard sm_pipe(&out, 1) == 0 else { throw HarnessError("pipe: \(errno)") }
         }
         guard sm_pipe(&err, 1) == 0 else { throw HarnessError("pipe: \(errno)") }
+        if stdin == .pipe {
+            guard sm_pipe(&input, 0) == 0 else { throw HarnessError("pipe: \(errno)") }
+        }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer {
             close(devNull)
             close(out[1])
             close(err[1])
+            if input[0] >= 0 { close(input[0]) }
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = sm_spawn(&pid, executable, argv, envp, project.dir, devNull, out[1], err[1], nil)
+        let rc = sm_spawn(&pid, executable, argv, envp, project.dir, input[0] >= 0 ? input[0] : devNull,
+                          out[1], err[1], terminalName)
         guard rc == 0 else {
             close(out[0])
             close(err[0])
+            if input[1] >= 0 { close(input[1]) }
             throw HarnessError("spawning \(executable): error \(rc)")
         }
         self.pid = pid
         self.project = project
         outFD = out[0]
         errFD = err[0]
+        inFD = input[1]
     }
 
     deinit {
@@ -240,6 +272,36 @@ final class Swiftman {
         }
         if outFD >= 0 { close(outFD) }
         if errFD >= 0 { close(errFD) }
+        if inFD >= 0 { close(inFD) }
+    }
+
+    /// Writes `text` to swiftman's stdin (`.pipe` or `.terminal`).
+    func type(_ text: String) {
+        type(bytes: Array(text.utf8))
+    }
+
+    func type(bytes: [UInt8]) {
+        precondition(inFD >= 0, "swiftman was not given a stdin to type into")
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { write(inFD, $0.baseAddress! + sent, $0.count - sent) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            sent += n
+        }
+    }
+
+    /// Closes our end of swiftman's stdin pipe: it reads end-of-file.
+    func closeInput() {
+        if inFD >= 0 { close(inFD) }
+        inFD = -1
+    }
+
+    /// Changes the size of swiftman's terminal (`.terminal`): its foreground
+    /// process group gets SIGWINCH.
+    func resizeTerminal(rows: UInt16, cols: UInt16) {
+        precondition(inFD >= 0, "swiftman has no terminal")
+        _ = sm_set_winsize(inFD, rows, cols)
     }
 
     func signal(_ signal: Int32) {

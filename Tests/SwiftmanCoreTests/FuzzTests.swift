@@ -266,6 +266,10 @@ private func controlProblem(_ input: [UInt8]) -> String? {
         }
     case .restart(let name), .stop(let name):
         if !ControlRequest.isName(name) { return "bad target \(show(bytes(name)))" }
+    case .attach(let name, let rows, let cols):
+        if !ControlRequest.isName(name) || !(0...65535).contains(rows) || !(0...65535).contains(cols) {
+            return "bad attach \(show(bytes(name))) \(rows) \(cols)"
+        }
     }
     let encoded = bytes(request.encoded)
     guard encoded.last == 10 else { return "encoding lacks its newline" }

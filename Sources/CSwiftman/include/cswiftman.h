@@ -41,6 +41,18 @@ int sm_wtermsig(int status);
 /// shared open file description). Returns -1 when that is not possible.
 int sm_reopen_stdout_nonblocking(void);
 
+/// The same for fd 0 (read side), for `start --input`.
+int sm_reopen_stdin_nonblocking(void);
+/// Sets O_NONBLOCK on `fd`'s open file description. Returns 0 or -1.
+int sm_set_nonblocking(int fd);
+/// Sets up terminal `fd` for `connect`, saving its settings (restored by
+/// `sm_tty_restore` and, failing that, at exit): raw (output still maps \n to
+/// \r\n) for an instance on a pty; otherwise line editing stays local and
+/// `detach_key` also ends a line. Returns 0 or -1.
+int sm_tty_attach(int fd, int raw, unsigned char detach_key);
+/// Restores what `sm_tty_attach` changed (once; later calls do nothing).
+void sm_tty_restore(void);
+
 /// Opens a pseudo-terminal: master (non-blocking, cloexec) and slave (cloexec),
 /// the slave's path in `name`, size `rows`×`cols`, and output post-processing
 /// off so lines end in "\n", not "\r\n". Returns 0 or -1 (errno set).

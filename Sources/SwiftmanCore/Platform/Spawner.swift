@@ -72,6 +72,9 @@ struct Spawner {
             opened += fds
             childIn = fds[0]
             stdinWriter = fds[1]
+            // Our end only (the child's read end is its own description):
+            // input is written without ever blocking the loop.
+            _ = sm_set_nonblocking(stdinWriter)
         }
         if childErr < 0 { childErr = childOut }
 

@@ -1,6 +1,12 @@
 import Glibc
 import CSwiftman
 
+/// Sees the raw bytes of an instance's output as they are read (an attached
+/// terminal). Must not block.
+protocol OutputTap: AnyObject {
+    func output(_ bytes: UnsafeRawBufferPointer)
+}
+
 /// The read ends of every child's output (pipes, pty masters), framed into
 /// prefixed lines. A pipe stays here until every process holding it has
 /// closed it, which may be after its instance has ended (a grandchild that
@@ -13,6 +19,8 @@ final class ChildOutput: EventSource {
     /// Bytes a pipe still held when its instance ended: they are relayed
     /// before the instance's exit is reported.
     private var owed: [Int32: Int] = [:]
+    /// Pipes with attached terminals: only these pay for the tap.
+    private var taps: [Int32: [OutputTap]] = [:]
     /// Output is being discarded (stdout is gone): read, but do not frame.
     var discarding = false
     /// A pipe reached EOF (and is closed), or paid what it owed.
@@ -36,6 +44,20 @@ final class ChildOutput: EventSource {
     func open(_ fd: Int32, label: Int) {
         pipes[fd] = label
         framer.open(stream: Int(fd), label: label)
+    }
+
+    /// `tap` sees what `fd` carries from now on, until the pipe closes or
+    /// the tap is removed.
+    func addTap(_ tap: OutputTap, to fd: Int32) {
+        guard pipes[fd] != nil else { return }
+        taps[fd, default: []].append(tap)
+    }
+
+    func removeTap(_ tap: OutputTap) {
+        for fd in Array(taps.keys) {
+            taps[fd]!.removeAll { $0 === tap }
+            if taps[fd]!.isEmpty { taps[fd] = nil }
+        }
     }
 
     func register(in set: inout PollSet, now: Int64) {
@@ -80,6 +102,10 @@ final class ChildOutput: EventSource {
             unwatchLines(pid: watch.pid)
             onLineMatch(watch.pid, now)
         }
+        if !taps.isEmpty, let list = taps[fd] {
+            let bytes = UnsafeRawBufferPointer(start: readBuffer, count: n)
+            for tap in list { tap.output(bytes) }
+        }
         if !owed.isEmpty, let left = owed[fd] {
             if left - n > 0 {
                 owed[fd] = left - n
@@ -96,6 +122,7 @@ final class ChildOutput: EventSource {
         framer.close(stream: Int(fd))
         pipes[fd] = nil
         owed[fd] = nil
+        taps[fd] = nil
         close(fd)
         onClosed(fd)
     }

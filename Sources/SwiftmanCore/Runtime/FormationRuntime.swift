@@ -20,6 +20,9 @@ public final class FormationRuntime: SupervisorHost {
     private let children: ChildTable
     private let probes: ReadinessProbes
     private var control: ControlSource?
+    private var input: ChildInput!
+    private var attached: AttachHub!
+    private var keyboard: InputSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
     /// unless the JSON format must tell the streams apart).
@@ -79,6 +82,29 @@ public final class FormationRuntime: SupervisorHost {
             loop.add(source)
         }
         loop.add(SupervisorTimers(supervisor))
+
+        input = ChildInput { [unowned self] slot in self.inputDescriptor(slot: slot) }
+        attached = AttachHub(output: output, input: input)
+        attached.onResize = { [unowned self] pid, rows, cols in
+            if let child = self.children[pid], let master = child.ptyMaster, child.outputs.contains(master) {
+                _ = sm_set_winsize(master, rows, cols)
+            }
+        }
+        loop.add(input)
+        loop.add(attached)
+        server?.adopt = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
+        if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
+            let source = InputSource(slot: slot, input: input)
+            source.onEnd = { [unowned self] error in
+                if let error {
+                    self.report(.notice("input: cannot read standard input (\(errnoDescription(error))); \(name) gets no more input"))
+                } else {
+                    self.report(.notice("input: end of standard input; \(name)'s stdin stays open"))
+                }
+            }
+            keyboard = source
+            loop.add(source)
+        }
     }
 
     deinit {
@@ -88,7 +114,7 @@ public final class FormationRuntime: SupervisorHost {
     /// Descriptors the formation needs: per instance its output pipe (two in
     /// JSON) and its stdin, plus control clients and our own.
     static func descriptorsNeeded(_ instances: Int, _ config: RunConfig) -> Int {
-        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + 16
+        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + 16
     }
 
     /// Runs the formation until it has stopped; returns the exit code.
@@ -102,6 +128,7 @@ public final class FormationRuntime: SupervisorHost {
         loop.run(wake: { [unowned self] _ in self.framer.clock.update() },
                  finished: { [unowned self] now in self.isDone(now: now) })
         control?.server.close()
+        keyboard?.stop()
         let giveUp = { [unowned self] () -> Bool in
             while let signal = self.signals.next() {
                 if [SIGINT, SIGTERM, SIGQUIT].contains(signal) { self.impatient = true }
@@ -115,6 +142,7 @@ public final class FormationRuntime: SupervisorHost {
         if !supervisor.instances.isEmpty { report(.disposability(supervisor.disposability())) }
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
+        attached.endAll(reason: "the formation has stopped")
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
         return supervisor.exitCode
     }
@@ -203,6 +231,8 @@ public final class FormationRuntime: SupervisorHost {
 
     private func finish(_ child: RunningChild, now: Int64) {
         children.remove(child)
+        attached.processEnded(pid: child.pid, reason: LifecycleEvent.exited(instance: child.name, pid: child.pid,
+                                                                           status: child.leaderStatus ?? .exited(0)).text)
         supervisor.childExited(pid: child.pid, status: child.leaderStatus ?? .exited(0), now: now)
     }
 
@@ -320,9 +350,70 @@ public final class FormationRuntime: SupervisorHost {
                 let names = try supervisor.stop(target, now: now)
                 report(.request(action: "stopping", targets: names))
                 return .ok(names)
+            case .attach:
+                throw ControlFailure("attach needs a connection of its own")
             }
         } catch {
             return .error(error.description)
         }
+    }
+
+    // MARK: input and attached terminals
+
+    /// The running process of a slot: not one whose leader has exited.
+    private func runningChild(slot: Int) -> RunningChild? {
+        children.all.first { $0.slot == slot && $0.leaderStatus == nil }
+    }
+
+    /// Where a slot's input goes now: its pty master under --tty, else its
+    /// stdin pipe; nil while no process runs it.
+    private func inputDescriptor(slot: Int) -> Int32? {
+        guard let child = runningChild(slot: slot) else { return nil }
+        if let master = child.ptyMaster { return child.outputs.contains(master) ? master : nil }
+        return child.stdin >= 0 ? child.stdin : nil
+    }
+
+    /// An `attach` request: the connection becomes a session on the target's
+    /// running process, or gets an error reply.
+    private func attach(_ request: ControlRequest, fd: Int32, extra: [UInt8]) -> ControlReply? {
+        guard case .attach(let target, let rows, let cols) = request else { return .error("not an attach request") }
+        guard supervisor.phase == .running else { return .error("the formation is stopping") }
+        guard attached.count < AttachHub.maxSessions else {
+            return .error("busy: \(AttachHub.maxSessions) terminals are attached already")
+        }
+        let slot: Int
+        do throws(ControlFailure) {
+            slot = try attachSlot(target)
+        } catch {
+            return .error(error.description)
+        }
+        let name = supervisor.instances[slot].spec.name
+        guard let child = runningChild(slot: slot) else {
+            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? "stopped"))")
+        }
+        if rows > 0 && cols > 0, let master = child.ptyMaster, child.outputs.contains(master) {
+            _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))
+        }
+        attached.adopt(fd: fd, slot: slot, pid: child.pid, outputs: child.outputs,
+                       greeting: Array(ControlReply.ok(["\(name) \(child.pid) \(child.ptyMaster == nil ? "pipe" : "tty")"]).encoded.utf8),
+                       extra: extra)
+        return nil
+    }
+
+    /// `web` → web's first instance; `web.2` → that one.
+    private func attachSlot(_ target: String) throws(ControlFailure) -> Int {
+        let instances = supervisor.instances
+        let members = instances.indices.filter { instances[$0].intent != .retire }
+        if config.plan.procfile.index(of: target) != nil {
+            guard let first = members.filter({ instances[$0].spec.type == target }).min(by: { instances[$0].spec.number < instances[$1].spec.number }) else {
+                throw ControlFailure("\(target) has no instances (scale it up first)")
+            }
+            return first
+        }
+        if let slot = members.first(where: { instances[$0].spec.name == target }) { return slot }
+        if let dot = target.lastIndex(of: "."), config.plan.procfile.index(of: String(target[..<dot])) != nil {
+            throw ControlFailure("no instance \(target)")
+        }
+        throw ControlFailure("unknown process type or instance \"\(target)\" (Procfile has: \(config.plan.procfile.typeNames))")
     }
 }

@@ -1,0 +1,187 @@
+// The attach framing (`swiftman connect`), the bounded byte queue behind it,
+// and how `start --input` routes what is typed to an instance.
+import Glibc
+import CSwiftman
+import Testing
+@testable import SwiftmanCore
+
+@Suite struct AttachFrameTests {
+    private func decodeAll(_ bytes: [UInt8], chunk: Int) throws -> [AttachFrame] {
+        var decoder = AttachFrameDecoder()
+        var frames: [AttachFrame] = []
+        var i = 0
+        while i < bytes.count {
+            decoder.feed(bytes[i..<min(i + chunk, bytes.count)])
+            i += chunk
+            while let frame = try decoder.next() { frames.append(frame) }
+        }
+        #expect(decoder.buffered == 0)
+        return frames
+    }
+
+    @Test func framesRoundTripHoweverTheStreamIsCut() throws {
+        let frames: [AttachFrame] = [
+            .data(Array("(Pdb) p x\r\n".utf8)), .data([]), .resize(rows: 40, cols: 120), .resize(rows: 65535, cols: 1),
+            .detach, .end("web.1 exited with code 0"), .data((0..<70_000).map { UInt8($0 % 251) }.prefix(AttachFrame.maxPayload).map { $0 }),
+        ]
+        let wire = frames.flatMap(\.encoded)
+        for chunk in [1, 2, 5, 7, 4096, wire.count] {
+            #expect(try decodeAll(wire, chunk: chunk) == frames, "chunk \(chunk)")
+        }
+    }
+
+    @Test func headerIsTypeThenBigEndianLength() {
+        #expect(AttachFrame.data([7, 8, 9]).encoded == [1, 0, 0, 0, 3, 7, 8, 9])
+        #expect(AttachFrame.resize(rows: 0x0102, cols: 0x0304).encoded == [2, 0, 0, 0, 4, 1, 2, 3, 4])
+        #expect(AttachFrame.detach.encoded == [3, 0, 0, 0, 0])
+        #expect(AttachFrame.end("ok").encoded == [4, 0, 0, 0, 2, 0x6F, 0x6B])
+    }
+
+    @Test func malformedStreamsAreRejected() throws {
+        let bad: [[UInt8]] = [
+            [9, 0, 0, 0, 0],                  // unknown type
+            [1, 0, 1, 0, 1],                  // payload over 64 KiB
+            [2, 0, 0, 0, 3, 1, 2, 3],         // resize of 3 bytes
+            [3, 0, 0, 0, 1, 0],               // detach with a payload
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+        ]
+        for bytes in bad {
+            var decoder = AttachFrameDecoder()
+            decoder.feed(bytes)
+            #expect(throws: AttachFrameError.self, "\(bytes)") { _ = try decoder.next() }
+        }
+        // An incomplete frame is not an error: it waits for the rest.
+        var decoder = AttachFrameDecoder()
+        decoder.feed([1, 0, 0, 0, 10, 1, 2])
+        #expect(try decoder.next() == nil)
+    }
+}
+
+@Suite struct ByteRingTests {
+    @Test func keepsTheNewestBytesAcrossTheWrapAround() {
+        let ring = ByteRing(capacity: 8)
+        ring.append([1, 2, 3, 4, 5])
+        #expect(ring.contents == [1, 2, 3, 4, 5])
+        ring.consume(3)
+        ring.append([6, 7, 8, 9, 10])  // wraps: 4 5 6 7 8 9 10
+        #expect(ring.contents == [4, 5, 6, 7, 8, 9, 10])
+        #expect(ring.dropped == 0)
+        ring.append([11, 12, 13])      // one too many: 4 is dropped, then 5
+        #expect(ring.contents == [6, 7, 8, 9, 10, 11, 12, 13])
+        #expect(ring.dropped == 2)
+        // Readable is contiguous: up to the end of storage, then the rest.
+        var drained: [UInt8] = []
+        while !ring.isEmpty {
+            let chunk = ring.readable
+            drained += chunk
+            ring.consume(chunk.count)
+        }
+        #expect(drained == [6, 7, 8, 9, 10, 11, 12, 13])
+    }
+
+    @Test func anAppendLargerThanTheCapacityKeepsItsTail() {
+        let ring = ByteRing(capacity: 4)
+        ring.append([1, 2])
+        ring.append(Array(10...20))
+        #expect(ring.contents == [17, 18, 19, 20])
+        #expect(ring.dropped == 2 + 7)
+    }
+}
+
+@Suite struct InputRoutingTests {
+    private func feed(_ lines: inout InputLines, _ text: String) -> String {
+        let out = Array(text.utf8).withUnsafeBytes { lines.feed($0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func wholeLinesGoOutAndAPartialLineWaits() {
+        var lines = InputLines(maxLine: 16)
+        #expect(feed(&lines, "p x\nc") == "p x\n")
+        #expect(feed(&lines, "ont") == "")
+        #expect(feed(&lines, "inue\nwhere\nup") == "continue\nwhere\n")
+        #expect(String(decoding: lines.finish(), as: UTF8.self) == "up")
+        #expect(lines.finish().isEmpty)
+        // A line longer than the limit is passed on in pieces, never held without bound.
+        #expect(feed(&lines, String(repeating: "a", count: 20)) == String(repeating: "a", count: 20))
+    }
+
+    @Test func targetIsAFirstInstanceOrANamedOne() throws {
+        let procfile = try Procfile.parse(Array("web: a\nworker: b\nidle: c\n".utf8), path: "Procfile")
+        let plan = try FormationPlan(procfile: procfile, formation: try Formation.parse("all=1,web=2,idle=0", source: "-m"),
+                                     ports: PortPlan(base: 5000))
+        #expect(try InputTarget.resolve("web", plan: plan, source: "--input") == "web.1")
+        #expect(try InputTarget.resolve("web.2", plan: plan, source: "--input") == "web.2")
+        #expect(try InputTarget.resolve("worker", plan: plan, source: "--input") == "worker.1")
+        for bad in ["nope", "web.3", "idle", "web.0", "worker.x", ""] {
+            #expect(throws: Diagnostic.self, "\(bad)") { try InputTarget.resolve(bad, plan: plan, source: "SWIFTMAN_INPUT") }
+        }
+        do {
+            _ = try InputTarget.resolve("nope", plan: plan, source: "SWIFTMAN_INPUT")
+        } catch {
+            #expect(error.source == "SWIFTMAN_INPUT")
+            #expect(error.message.contains("\"nope\""))
+        }
+    }
+
+    @Test func attachRequestsAreParsedStrictly() throws {
+        let request = ControlRequest.attach(target: "web.2", rows: 40, cols: 120)
+        #expect(request.encoded == "swiftman/1 attach web.2 40 120\n")
+        #expect(try ControlRequest.parse(Array("swiftman/1 attach web.2 40 120".utf8)) == request)
+        #expect(try ControlRequest.parse(Array("swiftman/1 attach web 0 0".utf8)) == .attach(target: "web", rows: 0, cols: 0))
+        for bad in ["attach", "attach web", "attach web 1", "attach web 1 2 3", "attach web -1 80", "attach web 24 65536",
+                    "attach w/b 24 80", "attach web x 80"] {
+            #expect(throws: ControlFailure.self, "\(bad)") { try ControlRequest.parse(Array("swiftman/1 \(bad)".utf8)) }
+        }
+    }
+
+    /// Reads what a pipe holds now.
+    private func drain(_ fd: Int32) -> String {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func inputWaitsForTheProcessThenGoesToTheCurrentOne() {
+        var fds: [Int32] = [-1, -1]
+        #expect(sm_pipe(&fds, 1) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        _ = sm_set_nonblocking(fds[1])
+        var current: Int32? = nil
+        let input = ChildInput { slot in slot == 3 ? current : nil }
+        input.send(slot: 3, Array("typed while restarting\n".utf8))
+        #expect(input.queued(slot: 3) == 23)
+        // The process is back: the next turn of the loop delivers.
+        current = fds[1]
+        var set = PollSet()
+        input.register(in: &set, now: 0)
+        #expect(drain(fds[0]) == "typed while restarting\n")
+        #expect(input.queued(slot: 3) == 0)
+        input.send(slot: 3, Array("at once\n".utf8))
+        #expect(drain(fds[0]) == "at once\n")
+    }
+
+    @Test func aChildThatDoesNotReadLosesTheOldestInputNeverBlocksUs() {
+        var fds: [Int32] = [-1, -1]
+        #expect(sm_pipe(&fds, 1) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        _ = sm_set_nonblocking(fds[1])
+        let input = ChildInput { _ in fds[1] }
+        // Far more than the pipe and the queue hold: every send returns at once.
+        let line = Array(String(repeating: "x", count: 1023).utf8) + [10]
+        for _ in 0..<1024 { input.send(slot: 0, line) }
+        #expect(input.queued(slot: 0) == ChildInput.capacity)
+        var set = PollSet()
+        input.register(in: &set, now: 0)
+        #expect(set.entries.map(\.fd) == [fds[1]])  // waits for the pipe to drain
+        let first = drain(fds[0])
+        #expect(first.count >= 4096)
+        input.handle(fd: fds[1], events: Int16(POLLOUT), now: 0)
+        #expect(input.queued(slot: 0) == 0)
+        #expect(drain(fds[0]).count == ChildInput.capacity)
+    }
+}
