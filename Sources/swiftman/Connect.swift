@@ -99,9 +99,10 @@ enum Connect {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
 
-        CLI.printError("connected to \(name) (pid \(pid)); detach with \(keyName(key))")
         var session = Session(socket: fd, detachKey: key, raw: raw, decoder: AttachFrameDecoder())
-        let outcome = session.run(leftover: received)
+        // Said once the terminal is set up: keys typed after reading it count.
+        let outcome = session.run(leftover: received,
+                                  banner: "connected to \(name) (pid \(pid)); detach with \(keyName(key))")
         switch outcome {
         case .detached:
             CLI.printError("detached from \(name) (still running)")
@@ -177,7 +178,7 @@ enum Connect {
             self.decoder = decoder
         }
 
-        mutating func run(leftover: [UInt8]) -> Outcome {
+        mutating func run(leftover: [UInt8], banner: String) -> Outcome {
             let signals: [Int32] = [SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
             var set = sigset_t()
             sigemptyset(&set)
@@ -193,6 +194,7 @@ enum Connect {
             }
             let terminal = isatty(0) == 1 && sm_tty_attach(0, raw ? 1 : 0, detachKey) == 0
             defer { if terminal { sm_tty_restore() } }
+            CLI.printError(banner)
 
             decoder.feed(leftover)
             if let outcome = deliver() { return outcome }
