@@ -20,6 +20,8 @@ final class AttachHub: EventSource {
         var wire: [UInt8]
         var sent = 0
         var blocked = false
+        /// A send failed: the client is gone (dropped on the next turn).
+        var closed = false
 
         init(fd: Int32, slot: Int, pid: Int32, greeting: [UInt8]) {
             self.fd = fd
@@ -28,7 +30,56 @@ final class AttachHub: EventSource {
             wire = greeting
         }
 
-        func output(_ bytes: UnsafeRawBufferPointer) { pending.append(bytes) }
+        /// A keeping-up terminal gets the bytes at once, straight from the
+        /// read buffer; otherwise they queue (dropping the oldest).
+        func output(_ bytes: UnsafeRawBufferPointer) {
+            guard !blocked && !closed && sent == wire.count && pending.isEmpty else {
+                pending.append(bytes)
+                return
+            }
+            var rest = bytes
+            while !rest.isEmpty {
+                let length = min(rest.count, AttachFrame.maxPayload)
+                switch send(UnsafeRawBufferPointer(rebasing: rest[..<length])) {
+                case .sent: rest = UnsafeRawBufferPointer(rebasing: rest[length...])
+                case .inFlight:
+                    pending.append(UnsafeRawBufferPointer(rebasing: rest[length...]))
+                    return
+                case .wouldBlock:
+                    blocked = true
+                    pending.append(rest)
+                    return
+                case .failed:
+                    // Found by the next turn (POLLIN: EOF or error), which drops it.
+                    closed = true
+                    return
+                }
+            }
+        }
+
+        enum SendResult { case sent, inFlight, wouldBlock, failed }
+
+        /// One data frame, header and payload in one writev, nothing in
+        /// flight before it. A partial send leaves the rest in `wire`.
+        func send(_ payload: UnsafeRawBufferPointer) -> SendResult {
+            let header = AttachFrame.header(.data, length: payload.count)
+            while true {
+                let n = header.withUnsafeBytes { head in
+                    var iov = [iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
+                               iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)]
+                    return writev(fd, &iov, 2)
+                }
+                if n == header.count + payload.count { return .sent }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && errno == EAGAIN { return .wouldBlock }
+                guard n > 0 else { return .failed }
+                wire.removeAll(keepingCapacity: true)
+                wire += header
+                wire.append(contentsOf: payload)
+                sent = n
+                return .inFlight
+            }
+        }
     }
 
     private var sessions: [Int32: Session] = [:]
@@ -65,6 +116,10 @@ final class AttachHub: EventSource {
     func register(in set: inout PollSet, now: Int64) {
         guard !sessions.isEmpty else { return }
         for session in Array(sessions.values) {
+            if session.closed {
+                drop(session)
+                continue
+            }
             if !session.blocked && !flush(session) { continue }
             set.watch(session.fd, events: Int16(POLLIN) | (session.blocked ? Int16(POLLOUT) : 0))
         }
@@ -112,13 +167,21 @@ final class AttachHub: EventSource {
         while true {
             if session.sent == session.wire.count {
                 guard !session.pending.isEmpty else { return true }
+                // Nothing in flight: header and bytes go straight from the
+                // queue (one writev); only a partial send is copied aside.
                 let chunk = session.pending.readable
-                let n = min(chunk.count, AttachFrame.maxPayload)
-                session.wire.removeAll(keepingCapacity: true)
-                session.wire += AttachFrame.header(.data, length: n)
-                session.wire.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-                session.sent = 0
-                session.pending.consume(n)
+                let length = min(chunk.count, AttachFrame.maxPayload)
+                switch session.send(UnsafeRawBufferPointer(rebasing: chunk[0..<length])) {
+                case .sent, .inFlight:
+                    session.pending.consume(length)
+                    continue
+                case .wouldBlock:
+                    session.blocked = true
+                    return true
+                case .failed:
+                    drop(session)
+                    return false
+                }
             }
             let n = session.wire.withUnsafeBytes {
                 send(session.fd, $0.baseAddress! + session.sent, $0.count - session.sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
