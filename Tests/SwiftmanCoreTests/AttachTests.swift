@@ -185,3 +185,139 @@ import Testing
         #expect(drain(fds[0]).count == ChildInput.capacity)
     }
 }
+
+/// An attach session on the server side, driven by hand over a socketpair:
+/// output framed to the terminal, keys routed to the instance, resize and
+/// detach, and a terminal that never reads.
+@Suite struct AttachHubTests {
+    final class Rig {
+        let queue = OutputQueue(highWater: 64 << 20)
+        let output: ChildOutput
+        let input: ChildInput
+        let hub: AttachHub
+        var childOut: [Int32] = [-1, -1]   // the instance's output pipe
+        var childIn: [Int32] = [-1, -1]    // the instance's stdin pipe
+        var pair: [Int32] = [-1, -1]       // [client end, server end]
+        var resizes: [(Int32, UInt16, UInt16)] = []
+
+        init() {
+            output = ChildOutput(framer: LineFramer(queue: queue, style: OutputStyle(color: false, timestamps: false)))
+            _ = sm_pipe(&childOut, 1)
+            _ = sm_pipe(&childIn, 1)
+            _ = sm_set_nonblocking(childIn[1])
+            let writer = childIn[1]
+            input = ChildInput { _ in writer }
+            hub = AttachHub(output: output, input: input)
+            _ = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair)
+            _ = sm_set_nonblocking(pair[0])
+            _ = sm_set_nonblocking(pair[1])
+            hub.onResize = { [unowned self] pid, rows, cols in self.resizes.append((pid, rows, cols)) }
+            output.open(childOut[0], label: output.framer.addLabel(name: "web.1", typeIndex: 0))
+            hub.adopt(fd: pair[1], slot: 0, pid: 4242, outputs: [childOut[0]],
+                      greeting: Array("ok\nweb.1 4242 pipe\n".utf8), extra: [])
+        }
+
+        deinit {
+            for fd in [childOut[1], childIn[0], childIn[1], pair[0]] { close(fd) }
+        }
+
+        /// The instance prints `bytes`; the loop reads them.
+        func childPrints(_ bytes: [UInt8]) {
+            var off = 0
+            while off < bytes.count {
+                let n = bytes.withUnsafeBytes { write(childOut[1], $0.baseAddress! + off, $0.count - off) }
+                if n <= 0 { break }
+                off += n
+                output.handle(fd: childOut[0], events: Int16(POLLIN), now: 0)
+            }
+        }
+
+        /// One turn of the loop: register, then what poll would report as
+        /// writable (the test calls this when the client has read).
+        func turn() {
+            var set = PollSet()
+            hub.register(in: &set, now: 0)
+            for entry in set.entries where entry.events & Int16(POLLOUT) != 0 {
+                hub.handle(fd: entry.fd, events: Int16(POLLOUT), now: 0)
+            }
+        }
+
+        func clientReads() -> [UInt8] {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = read(pair[0], &buffer, buffer.count)
+                guard n > 0 else { return out }
+                out += buffer[0..<n]
+            }
+        }
+
+        func clientSends(_ frames: [AttachFrame]) {
+            let bytes = frames.flatMap(\.encoded)
+            _ = bytes.withUnsafeBytes { write(pair[0], $0.baseAddress, $0.count) }
+            hub.handle(fd: pair[1], events: Int16(POLLIN), now: 0)
+        }
+    }
+
+    private func frames(after greeting: String, in bytes: [UInt8]) throws -> [AttachFrame] {
+        #expect(bytes.starts(with: Array(greeting.utf8)))
+        var decoder = AttachFrameDecoder()
+        decoder.feed(bytes.dropFirst(greeting.utf8.count))
+        var out: [AttachFrame] = []
+        while let frame = try decoder.next() { out.append(frame) }
+        return out
+    }
+
+    @Test func outputKeysResizeAndDetach() throws {
+        let rig = Rig()
+        rig.childPrints(Array("(Pdb) ".utf8))
+        rig.turn()
+        #expect(try frames(after: "ok\nweb.1 4242 pipe\n", in: rig.clientReads()) == [.data(Array("(Pdb) ".utf8))])
+        rig.clientSends([.data(Array("p x\n".utf8)), .resize(rows: 40, cols: 120)])
+        var typed = [UInt8](repeating: 0, count: 64)
+        let n = read(rig.childIn[0], &typed, typed.count)
+        #expect(String(decoding: typed[0..<max(0, n)], as: UTF8.self) == "p x\n")
+        #expect(rig.resizes.count == 1 && rig.resizes[0] == (4242, 40, 120))
+        // The formation's output got the line too.
+        #expect(rig.hub.count == 1)
+        rig.clientSends([.detach])
+        #expect(rig.hub.count == 0)
+        #expect(read(rig.pair[0], &typed, typed.count) == 0)  // closed by the server
+    }
+
+    @Test func aTerminalThatNeverReadsLosesTheOldestOutputOnly() throws {
+        let rig = Rig()
+        // 4.6 MB, numbered lines: far more than the socket and the session buffer hold.
+        var printed = 0
+        for chunk in 0..<512 {
+            var bytes: [UInt8] = []
+            for line in 0..<1000 { bytes += Array(String(format8(chunk * 1000 + line)).utf8) }
+            rig.childPrints(bytes)
+            printed += bytes.count
+            rig.turn()
+        }
+        #expect(printed > 8 * AttachHub.bufferSize)
+        // The terminal catches up: it gets its oldest bytes, then the newest
+        // ones; what is missing was dropped, never waited for.
+        var received: [UInt8] = []
+        for _ in 0..<100 {
+            let bytes = rig.clientReads()
+            received += bytes
+            rig.turn()
+            if bytes.isEmpty { break }
+        }
+        let data = try frames(after: "ok\nweb.1 4242 pipe\n", in: received).flatMap { frame -> [UInt8] in
+            guard case .data(let bytes) = frame else { return [] }
+            return bytes
+        }
+        #expect(data.count < printed)
+        #expect(data.count > AttachHub.bufferSize)
+        #expect(Array(data.suffix(9)) == Array(format8(511_999).utf8))
+        #expect(Array(data.prefix(9)) == Array(format8(0).utf8))
+    }
+
+    private func format8(_ n: Int) -> String {
+        let digits = String(n)
+        return String(repeating: "0", count: 8 - digits.count) + digits + "\n"
+    }
+}
