@@ -501,22 +501,24 @@ public final class Supervisor {
         }
         while active.count < count, !inactive.isEmpty {
             let slot = inactive.removeFirst()
-            reactivate(slot)
-            launchOrWait(slot, now: now)
+            comeBack(slot, now: now)
             active.append(slot)
         }
         for spec in newSpecs.prefix(max(0, count - active.count)) {
             let slot: Int
+            // A retired slot of the same number comes back, even one still
+            // stopping: its new process then waits for the old group.
             if let reusable = instances.indices.first(where: {
-                instances[$0].spec == spec && instances[$0].intent == .retire && instances[$0].hasExited
+                instances[$0].spec == spec && instances[$0].intent == .retire
+                    && (instances[$0].hasExited || instances[$0].pid != nil)
             }) {
                 slot = reusable
-                reactivate(slot)
+                comeBack(slot, now: now)
             } else {
                 slot = instances.count
                 instances.append(Instance(spec: spec))
+                launchOrWait(slot, now: now)
             }
-            launchOrWait(slot, now: now)
             active.append(slot)
         }
         for slot in inactive { instances[slot].intent = .retire }
@@ -529,6 +531,18 @@ public final class Supervisor {
         instances[slot].intent = .normal
         instances[slot].recentFailures = []
         instances[slot].backoff = 0
+    }
+
+    /// Brings a stopped, finished or retired slot back into the formation. One
+    /// whose group is still stopping starts again only once that group is
+    /// gone (never two copies of an instance).
+    private func comeBack(_ slot: Int, now: Int64) {
+        reactivate(slot)
+        if instances[slot].pid != nil {
+            instances[slot].intent = .restart
+        } else {
+            launchOrWait(slot, now: now)
+        }
     }
 
     /// Restarts a type's instances (`web`) or one instance (`web.2`): a running
@@ -621,6 +635,8 @@ public final class Supervisor {
     }
 
     private func launch(_ slot: Int, now: Int64) {
+        // A slot whose group still lives never gets a second process.
+        guard instances[slot].pid == nil else { return }
         // Once shutdown has begun nothing new starts.
         guard phase == .running else {
             instances[slot].state = .exited(nil)

@@ -69,4 +69,19 @@ import Testing
         #expect(try swiftman.wait(timeout: 60) == 0)
         project.expectNothingLeft()
     }
+
+    @Test func scalingATypeWhileAnotherScaledTypeWaitsForItsDependency() throws {
+        // web waits for db (never ready); web.2 is added but does not run, then
+        // worker.2 is spawned past it: its output labels must still line up.
+        let project = try Project(procfile: "db: exec sleep 1000\nweb: exec sleep 1000\nworker: exec sleep 1000\n")
+        let socket = project.path("control.sock")
+        let swiftman = try project.start(["--socket", socket, "--ready", "db=port", "--after", "web=db"])
+        try swiftman.waitFor(linePrefix: "worker.1 started with pid", from: "system")
+        #expect(try project.run(["scale", "web=2", "--socket", socket]).code == 0)
+        #expect(try project.run(["scale", "worker=2", "--socket", socket]).code == 0)
+        try swiftman.waitFor(linePrefix: "worker.2 started with pid", from: "system")
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait(timeout: 30) == 0, "\(swiftman.stdout)\n\(swiftman.stderr)")
+        project.expectNothingLeft()
+    }
 }

@@ -212,4 +212,30 @@ import Testing
         let wire = try #require(InstanceStatus(encoded: rows[2].encoded))
         #expect(wire == rows[2])
     }
+
+    @Test func scalingUpASlotStillStoppingWaitsForItsOldGroup() throws {
+        let (sup, host) = try makeSupervisor(formation: Formation(counts: ["web": 1]))
+        sup.start(now: 0)
+        let old = host.pid("web.1")
+        _ = try sup.stop("web.1", now: 0)
+        #expect(try sup.scale("web", to: 1, now: 0) == "web: 0 → 1")
+        #expect(host.spawned.count == 1, "no second copy while the old group still stops")
+        sup.childExited(pid: old, status: .signaled(15), now: second)
+        #expect(host.spawned.count == 2)
+        #expect(host.pid("web.1") != old)
+        #expect(sup.snapshot(now: second).map(\.state) == ["running"])
+    }
+
+    @Test func scalingBackUpReusesTheRetiredSlotOnceItsGroupIsGone() throws {
+        let (sup, host) = try makeSupervisor(formation: Formation(counts: ["web": 2]))
+        sup.start(now: 0)
+        let old = host.pid("web.2")
+        _ = try sup.scale("web", to: 1, now: 0)
+        _ = try sup.scale("web", to: 2, now: 0)
+        #expect(host.spawned.count == 2, "web.2 does not run twice on its port")
+        #expect(sup.instances.count == 2, "the slot is reused, not duplicated")
+        sup.childExited(pid: old, status: .signaled(15), now: second)
+        #expect(host.spawned.count == 3)
+        #expect(sup.snapshot(now: second).map(\.name) == ["web.1", "web.2"])
+    }
 }

@@ -49,7 +49,8 @@ final class EventLoop {
 
     /// Turns until `finished` says so (asked before each poll). `wake` runs
     /// right after each poll returns, before any source handles anything.
-    func run(wake: (Int64) -> Void, finished: (Int64) -> Bool) {
+    /// Returns nil when finished, or the errno of a poll(2) that failed.
+    func run(wake: (Int64) -> Void, finished: (Int64) -> Bool) -> Int32? {
         var now = monotonicNow()
         while !finished(now) {
             set.entries.removeAll(keepingCapacity: true)
@@ -62,9 +63,10 @@ final class EventLoop {
             }
             let timeout = next.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
             let ready = poll(&set.entries, nfds_t(set.entries.count), timeout)
+            let error = errno
+            if ready < 0 && error != EINTR { return error }
             now = monotonicNow()
             wake(now)
-            if ready < 0 && errno != EINTR { return }
             if ready > 0 {
                 for i in set.entries.indices where set.entries[i].revents != 0 {
                     sources[set.owners[i]].handle(fd: set.entries[i].fd, events: set.entries[i].revents, now: now)
@@ -72,5 +74,6 @@ final class EventLoop {
             }
             for source in sources { source.due(now: now) }
         }
+        return nil
     }
 }

@@ -125,8 +125,10 @@ public final class FormationRuntime: SupervisorHost {
             report(.notice("/proc is not readable: processes that leave their group cannot be found or stopped at shutdown"))
         }
         supervisor.start(now: monotonicNow())
-        loop.run(wake: { [unowned self] _ in self.framer.clock.update() },
-                 finished: { [unowned self] now in self.isDone(now: now) })
+        if let error = loop.run(wake: { [unowned self] _ in self.framer.clock.update() },
+                                finished: { [unowned self] now in self.isDone(now: now) }) {
+            return abandon(error)
+        }
         control?.server.close()
         keyboard?.stop()
         let giveUp = { [unowned self] () -> Bool in
@@ -145,6 +147,19 @@ public final class FormationRuntime: SupervisorHost {
         attached.endAll(reason: "the formation has stopped")
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
         return supervisor.exitCode
+    }
+
+    /// The loop itself failed (poll(2) error): no child may outlive us, so
+    /// every group and orphan gets SIGKILL and is reaped before we exit 1.
+    private func abandon(_ error: Int32) -> Int32 {
+        var line = "swiftman: the event loop failed: poll: \(errnoDescription(error)); killing every process\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        for child in children.all { kill(-child.pid, SIGKILL) }
+        signalOrphans(SIGKILL)
+        var status: Int32 = 0
+        while waitpid(-1, &status, 0) > 0 || errno == EINTR {}
+        control?.server.close()
+        return 1
     }
 
     /// Done once every instance has ended and no child is left; orphans
@@ -251,6 +266,9 @@ public final class FormationRuntime: SupervisorHost {
     // MARK: SupervisorHost
 
     public func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
+        // Slots added by `scale` that have not run yet (waiting for a
+        // dependency) get their labels first, so slot numbers stay indexes.
+        while labelsBySlot.count < slot { addLabels(slot: labelsBySlot.count, supervisor.instances[labelsBySlot.count].spec) }
         addLabels(slot: slot, instance)
         return children.spawn(instance, slot: slot, labels: labelsBySlot[slot], tty: config.tty.includes(instance.type))
     }
@@ -308,7 +326,7 @@ public final class FormationRuntime: SupervisorHost {
         var rows: UInt16 = 0, cols: UInt16 = 0
         guard sm_get_winsize(1, &rows, &cols) == 0 else { return }
         for child in children.all {
-            if let master = child.ptyMaster { _ = sm_set_winsize(master, rows, cols) }
+            if let master = child.ptyMaster, child.outputs.contains(master) { _ = sm_set_winsize(master, rows, cols) }
         }
     }
 
