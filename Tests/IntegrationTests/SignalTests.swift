@@ -52,8 +52,11 @@ import Testing
         let project = try Project(procfile: """
             web: sleep 300 & sleep 300
             daemon: setsid sleep 300 & echo escaped; sleep 300
-            oneshot: setsid sleep 300 & echo escaped
+            oneshot: setsid sh -c 'echo $$ > escaped.pid; exec sleep 300' & while [ ! -s escaped.pid ]; do sleep 0.05; done; echo escaped
             """)
+        // oneshot's shell exits only once its daemon has left the group: had it
+        // exited first, the daemon would still be in the instance's group, and
+        // the rest of a group whose leader is gone is stopped.
         let swiftman = try project.start()
         try swiftman.waitFor(line: "escaped", from: "daemon.1")
         try swiftman.waitFor(line: "escaped", from: "oneshot.1")

@@ -86,8 +86,9 @@ final class ChildOutput: EventSource {
 
     /// Watches the instance led by `pid` (its pipes `fds`) for `text`.
     func watchLines(fds: [Int32], pid: Int32, text: String) {
-        let watch = LineWatch(pid: pid, needle: Array(text.utf8))
-        for fd in fds { lineWatches[fd] = watch }
+        // One watch per pipe: stdout and stderr (JSON) each keep their own
+        // carry-over, so a match never spans the two streams.
+        for fd in fds { lineWatches[fd] = LineWatch(pid: pid, needle: Array(text.utf8)) }
     }
 
     func unwatchLines(pid: Int32) {
