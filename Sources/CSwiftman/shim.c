@@ -367,3 +367,12 @@ int sm_socket_error(int fd) {
 int sm_contains(const void *haystack, size_t length, const void *needle, size_t needle_length) {
     return memmem(haystack, length, needle, needle_length) != NULL;
 }
+
+int sm_is_socket(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+ssize_t sm_send_nonblocking(int fd, const void *bytes, size_t n) {
+    return send(fd, bytes, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}

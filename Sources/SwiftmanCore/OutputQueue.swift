@@ -1,4 +1,5 @@
 import Glibc
+import CSwiftman
 
 /// The bytes waiting to go to stdout. Lines are appended with memcpy into one
 /// contiguous buffer and written in large batches; the event loop stops reading
@@ -80,17 +81,18 @@ public final class OutputQueue {
 
     public enum WriteResult: Equatable { case drained, blocked, closed, failed(Int32) }
 
-    /// Writes as much as `fd` takes without blocking (on a non-blocking fd).
-    public func write(to fd: Int32) -> WriteResult {
+    /// Writes as much as `fd` takes without blocking: a non-blocking fd, or a
+    /// socket written with send(MSG_DONTWAIT) when `socket` is set.
+    public func write(to fd: Int32, socket: Bool = false) -> WriteResult {
         while head < tail {
-            let n = posixWrite(fd, storage + head, tail - head)
+            let n = socket ? sm_send_nonblocking(fd, storage + head, tail - head) : posixWrite(fd, storage + head, tail - head)
             if n > 0 {
                 head += n
                 continue
             }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .blocked }
-            if n < 0 && errno == EPIPE { return .closed }
+            if n < 0 && (errno == EPIPE || errno == ECONNRESET) { return .closed }
             return .failed(n < 0 ? errno : EIO)
         }
         head = 0

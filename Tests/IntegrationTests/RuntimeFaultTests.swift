@@ -84,4 +84,15 @@ import Testing
         #expect(try swiftman.wait(timeout: 30) == 0, "\(swiftman.stdout)\n\(swiftman.stderr)")
         project.expectNothingLeft()
     }
+
+    @Test func aStalledSocketOnStdoutNeverBlocksTheLoop() throws {
+        // systemd's journal hands swiftman a socket as stdout; it cannot be
+        // re-opened through /proc, and blocking writes on it froze signals.
+        let project = try Project(procfile: "flood: yes flood\n")
+        let run = try project.swiftman(["python3", resource("socket_stdout.py"), Binary.path, project.path("Procfile")],
+                                       executable: "/usr/bin/env")
+        #expect(try run.wait(timeout: 40) == 0, "\(run.stderr)")
+        #expect(run.stdout == "exited 0\n", "\(run.stdout)\n\(run.stderr)")
+        project.expectNothingLeft()
+    }
 }

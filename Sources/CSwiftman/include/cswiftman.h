@@ -94,4 +94,10 @@ int sm_socket_error(int fd);
 /// Whether `needle` occurs in `haystack` (memmem).
 int sm_contains(const void *haystack, size_t length, const void *needle, size_t needle_length);
 
+/// Whether `fd` is a socket (stdout under systemd's journal, a socketpair).
+int sm_is_socket(int fd);
+/// send(2) with MSG_DONTWAIT | MSG_NOSIGNAL: a non-blocking write to a socket
+/// whose open file description we must not make non-blocking (it is shared).
+ssize_t sm_send_nonblocking(int fd, const void *bytes, size_t n);
+
 #endif

@@ -3,11 +3,15 @@ import CSwiftman
 
 /// swiftman's stdout: the output queue written without ever blocking the loop.
 /// Pipes and terminals get a private non-blocking re-open of fd 1 (the shared
-/// file description is never touched); regular files never block.
+/// file description is never touched); a socket is written with
+/// send(MSG_DONTWAIT); regular files never block.
 final class OutputSink: EventSource {
     let queue: OutputQueue
     private let fd: Int32
     private let nonBlocking: Bool
+    /// stdout is a socket (systemd's journal stream): it cannot be re-opened
+    /// through /proc, so fd 1 itself is written with send(MSG_DONTWAIT).
+    private let socket: Bool
     private(set) var blocked = false
     /// Nothing more is written (the reader went away, a write failed, or a
     /// second Ctrl-C gave up on a stalled reader): output is discarded.
@@ -21,7 +25,8 @@ final class OutputSink: EventSource {
         self.queue = queue
         let reopened = sm_reopen_stdout_nonblocking()
         fd = reopened >= 0 ? reopened : 1
-        nonBlocking = reopened >= 0
+        socket = reopened < 0 && sm_is_socket(1) != 0
+        nonBlocking = reopened >= 0 || socket
     }
 
     func register(in set: inout PollSet, now: Int64) {
@@ -40,7 +45,7 @@ final class OutputSink: EventSource {
     func flush(now: Int64) {
         guard !queue.isEmpty, !blocked else { return }
         if closed { queue.discard(); return }
-        switch queue.write(to: fd) {
+        switch queue.write(to: fd, socket: socket) {
         case .drained: break
         case .blocked: blocked = true
         case .closed: readerGone(now: now)
@@ -83,6 +88,6 @@ final class OutputSink: EventSource {
     }
 
     func close() {
-        if nonBlocking { Glibc.close(fd) }
+        if fd != 1 { Glibc.close(fd) }
     }
 }
