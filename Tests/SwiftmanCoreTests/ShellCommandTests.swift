@@ -48,4 +48,9 @@ import Testing
         #expect(ShellCommand.isSimple("grep \"x && y\" file"))
         #expect(ShellCommand.isSimple("echo a\\;b"))
     }
+
+    @Test func operatorsInATrailingCommentDoNotCount() {
+        #expect(ShellCommand.isSimple("node server.js # start; then serve | log"))
+        #expect(!ShellCommand.isSimple("node server.js; # done"))
+    }
 }
