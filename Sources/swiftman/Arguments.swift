@@ -1,4 +1,6 @@
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// One command-line option. Every option can also come from the environment
 /// as SWIFTMAN_<LONG_NAME> (`--no-timestamp` → SWIFTMAN_NO_TIMESTAMP); flags win.

@@ -1,5 +1,7 @@
 import Glibc
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// Command dispatch: parse arguments, call the core, map errors to exit codes
 /// (2 for usage errors, 1 for bad input files, the formation's code for start).

@@ -1,5 +1,7 @@
 import Glibc
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// Options shared by the commands that read a project: where the Procfile,
 /// root and env files are, and which formation and ports to use.
@@ -183,7 +185,7 @@ enum Start {
         supervisor.timeout = try seconds(args, "timeout", default: 5)
         supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
         supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
-        supervisor.stopSignal = try perType(args, "stop-signal", default: SIGTERM, plan: plan) { Signals.parse($0) }
+        supervisor.stopSignal = try perType(args, "stop-signal", default: Signal.terminate, plan: plan) { Signals.parse($0) }
         for (type, signal) in [("", supervisor.stopSignal.fallback)] + supervisor.stopSignal.overrides.sorted(by: { $0.key < $1.key }) {
             if let reason = Signals.cannotStop(signal) {
                 throw UsageError(message: "\(args.source("stop-signal")): \(type.isEmpty ? "" : type + ": ")\(Signals.name(signal)) \(reason): use TERM (the default), INT, QUIT, HUP, USR1, USR2 or KILL")
@@ -346,19 +348,4 @@ func describe(_ options: [Option]) -> String {
         let pad = String(repeating: " ", count: max(1, 30 - names.count))
         return "  \(names)\(pad)\(opt.help)  [\(opt.environmentName)]"
     }.joined(separator: "\n")
-}
-
-extension Signals {
-    /// Why a signal cannot be a stop signal, or nil when it can: it must end a
-    /// process that does not catch it (its default action terminates), and the
-    /// process must be able to catch it to stop gracefully (KILL is the exception
-    /// users ask for on purpose).
-    static func cannotStop(_ signal: Int32) -> String? {
-        switch signal {
-        case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: return "only pauses a process"
-        case SIGCONT: return "only resumes a process"
-        case SIGCHLD, SIGWINCH, SIGURG: return "is ignored by default"
-        default: return nil
-        }
-    }
 }

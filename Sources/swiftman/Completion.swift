@@ -1,4 +1,6 @@
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman completion bash|zsh|fish`: a completion script made from the same
 /// command and option tables as `help`, so the two never drift. Process types

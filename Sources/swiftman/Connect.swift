@@ -1,6 +1,8 @@
 import Glibc
 import CSwiftman
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman connect TARGET`: this terminal attached to a running instance
 /// over the control socket (see `AttachFrame` for the wire format).

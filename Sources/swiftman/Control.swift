@@ -1,5 +1,7 @@
 import Glibc
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// Where the control socket is, shared by `start` and the control commands.
 enum ControlOptions {

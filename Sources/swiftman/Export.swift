@@ -1,4 +1,6 @@
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman export FORMAT DIR`: the formation as units for another manager.
 enum Export {

@@ -1,4 +1,6 @@
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman man`: the manual page (roff), made from the help text itself (the
 /// command table, each command's --help and option table), so it cannot drift.

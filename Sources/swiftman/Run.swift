@@ -1,5 +1,7 @@
 import Glibc
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman run`: one-off admin processes in the app's environment (factor XII).
 enum Run {

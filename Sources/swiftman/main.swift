@@ -1,5 +1,7 @@
 import Glibc
-import SwiftmanCore
+import SwiftmanModel
+import SwiftmanPlatform
+import SwiftmanRuntime
 
 // The arguments as the kernel passed them (CommandLine.arguments needs /proc).
 let arguments = Platform.startUp()

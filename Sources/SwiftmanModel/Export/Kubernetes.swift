@@ -1,0 +1,125 @@
+
+/// `APP.yaml`: a Deployment per process type (replicas = count, 0 included) and
+/// a Service for the types in `serviceTypes` (default: `web`), which also get
+/// a named container port. Names are lowercased with "_" as "-".
+enum KubernetesExporter {
+    static func render(_ export: Export) throws(Diagnostic) -> [ExportedFile] {
+        let image = try export.requiredImage()
+        let app = try dnsLabel(export.app, source: "--app")
+        let serviceTypes = export.options.serviceTypes ?? ["web"]
+        for name in export.options.serviceTypes ?? [] where !export.types.contains(where: { $0.name == name }) {
+            throw Diagnostic("--service", "unknown process type \"\(name)\"")
+        }
+        let runAsUser = try export.options.user.map { user throws(Diagnostic) in
+            guard let uid = Int(user), uid >= 0 else {
+                throw Diagnostic("--user", "kubernetes needs a numeric user id for runAsUser, got \"\(user)\"")
+            }
+            return uid
+        }
+
+        var notes = [
+            "PORT is each type's first port in every replica (pods have their own network); PS is not set.",
+            "Every \"$\" is doubled, so Kubernetes leaves $(…) and $VAR to the shell.",
+            "workingDir is the root on the exporting machine: the image must hold the app there.",
+        ]
+        if !export.envFileReferences.isEmpty {
+            let files = export.envFileReferences.map { " --from-env-file=" + ExportText.shellQuoted($0) }.joined()
+            notes += ["Create the Secret with the env files' values first (kubectl takes KEY=value lines verbatim):",
+                      "  kubectl create secret generic \(app)-env\(files)"]
+        }
+        if export.types.contains(where: { $0.stopSignal != .terminate }) {
+            notes.append("Kubernetes always stops containers with SIGTERM; other stop signals are not exported.")
+        }
+        if export.types.contains(where: { !$0.after.isEmpty }) {
+            notes.append("Not carried: --after (Deployments start together; their containers must wait or retry).")
+        }
+        let oneShots = export.types.filter { $0.check == .exit || { if case .line = $0.check { return true }; return false }($0) }
+        if !oneShots.isEmpty {
+            notes.append("Not carried: exit and line checks (\(oneShots.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+        }
+        if export.types.contains(where: { $0.restart != .always }) {
+            notes.append("Deployments always restart their containers: on-failure and never are not exported.")
+        }
+
+        var documents: [YAMLValue] = []
+        var seen: [String: String] = [:]
+        for type in export.types {
+            let name = try dnsLabel("\(app)-\(type.name)", source: type.name)
+            if let other = seen.updateValue(type.name, forKey: name) {
+                throw Diagnostic(type.name, "has the same Kubernetes name \"\(name)\" as \(other)")
+            }
+            let component = String(name.dropFirst(app.count + 1))
+            let labels: YAMLValue = .map([("app.kubernetes.io/name", .string(app)),
+                                          ("app.kubernetes.io/component", .string(component))])
+            let service = serviceTypes.contains(type.name)
+            documents.append(deployment(type, name: name, component: component, labels: labels, image: image, app: app,
+                                        runAsUser: runAsUser, exposesPort: service, export))
+            if service {
+                documents.append(.map([
+                    ("apiVersion", "v1"), ("kind", "Service"),
+                    ("metadata", .map([("name", .string(name)), ("labels", labels)])),
+                    ("spec", .map([
+                        ("selector", labels),
+                        ("ports", .list([.map([("name", "http"), ("port", .int(type.port)), ("targetPort", "http")])])),
+                    ])),
+                ]))
+            }
+        }
+        let yaml = documents.map(\.document).joined(separator: "---\n")
+        return [ExportedFile(path: "\(export.app).yaml", contents: export.hashBanner(notes) + yaml)]
+    }
+
+    static func deployment(_ type: Export.ProcessTypeExport, name: String, component: String, labels: YAMLValue, image: String, app: String,
+                           runAsUser: Int?, exposesPort: Bool, _ export: Export) -> YAMLValue {
+        func string(_ text: String) -> YAMLValue { .string(ExportText.dollarsEscaped(text)) }
+        // `env` wins over `envFrom`, so PORT holds even when the Secret sets it.
+        let environment = export.inlineEnvironment + [("PORT", String(type.port))]
+        var container: [(String, YAMLValue)] = [
+            ("name", .string(component)),
+            ("image", .string(image)),
+            ("command", .list(["/bin/sh", "-c", type.command].map(string))),
+            ("workingDir", .string(export.root)),
+            ("env", .list(environment.map { .map([("name", .string($0.key)), ("value", string($0.value))]) })),
+        ]
+        if !export.envFileReferences.isEmpty {
+            container.append(("envFrom", .list([.map([("secretRef", .map([("name", .string(app + "-env"))]))])])))
+        }
+        if exposesPort {
+            container.append(("ports", .list([.map([("name", "http"), ("containerPort", .int(type.port))])])))
+        }
+        let timing: [(String, YAMLValue)] = [("periodSeconds", .int(1)),
+                                             ("failureThreshold", .int(max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds))))]
+        switch type.check {
+        case .port?:
+            container.append(("readinessProbe", .map([("tcpSocket", .map([("port", .int(type.port))]))] + timing)))
+        case .command(let command)?:
+            container.append(("readinessProbe", .map([("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))] + timing)))
+        default: break
+        }
+        var pod: [(String, YAMLValue)] = [("terminationGracePeriodSeconds", .int(ExportText.wholeSeconds(export.timeoutSeconds)))]
+        if let runAsUser { pod.append(("securityContext", .map([("runAsUser", .int(runAsUser))]))) }
+        pod.append(("containers", .list([.map(container)])))
+        return .map([
+            ("apiVersion", "apps/v1"), ("kind", "Deployment"),
+            ("metadata", .map([("name", .string(name)), ("labels", labels)])),
+            ("spec", .map([
+                ("replicas", .int(type.count)),
+                ("selector", .map([("matchLabels", labels)])),
+                ("template", .map([("metadata", .map([("labels", labels)])), ("spec", .map(pod))])),
+            ])),
+        ])
+    }
+
+    /// `text` lowercased with "_" as "-", checked as an RFC 1035 label (what
+    /// Service names must be): a letter, then letters, digits and "-", at most 63.
+    static func dnsLabel(_ text: String, source: String) throws(Diagnostic) -> String {
+        let name = text.lowercased().replacing("_", with: "-")
+        let scalars = name.unicodeScalars
+        guard let first = scalars.first, first.isASCIILetter, scalars.last != "-", scalars.count <= 63,
+              scalars.allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "-" }) else {
+            throw Diagnostic(source, "\"\(name)\" is not a valid Kubernetes name (a letter, then letters, digits and \"-\"; at most 63)")
+        }
+        return name
+    }
+}
+

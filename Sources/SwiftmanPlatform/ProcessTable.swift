@@ -1,0 +1,70 @@
+import Glibc
+import CSwiftman
+
+/// What Linux tells us about processes: our children through /proc, process
+/// groups through kill(2), and the child-subreaper setting that hands us the
+/// orphans of our instances.
+public enum ProcessTable {
+    /// Orphans of our children re-parent to us instead of init, so a group's
+    /// last process is always reaped here (and counted as gone).
+    @discardableResult
+    public static func becomeSubreaper() -> Bool { sm_set_child_subreaper() == 0 }
+
+    /// True while any process of group `pgid` exists (zombies included: a
+    /// process is gone once its parent has reaped it).
+    public static func groupIsAlive(_ pgid: Int32) -> Bool {
+        kill(-pgid, 0) == 0 || errno == EPERM
+    }
+
+    /// Whether /proc can be read: without it the orphan sweep cannot find
+    /// processes that left their group.
+    public static var hasProc: Bool { access("/proc/self/stat", R_OK) == 0 }
+
+    /// One pass over /proc/*/stat: the parent and group of every process.
+    public static func forEachProcess(_ body: (_ pid: Int32, _ parent: Int32, _ group: Int32) -> Void) {
+        guard let dir = opendir("/proc") else { return }
+        defer { closedir(dir) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while let entry = readdir(dir) {
+            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                var value: Int32 = 0
+                for byte in raw {
+                    if byte == 0 { break }
+                    guard byte >= 48 && byte <= 57, value < 100_000_000 else { return nil }
+                    value = value * 10 + Int32(byte - 48)
+                }
+                return value > 0 ? value : nil
+            }
+            guard let pid else { continue }
+            let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            close(fd)
+            guard n > 0 else { continue }
+            // The fields after the command name (which may hold spaces and ')'):
+            // state, ppid, pgrp, …
+            let text = buffer[0..<n]
+            guard let close = text.lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { continue }
+            let fields = text[(close + 2)...].split(separator: UInt8(ascii: " "), maxSplits: 3)
+            guard fields.count > 2,
+                  let parent = Int32(String(decoding: fields[1], as: UTF8.self)),
+                  let group = Int32(String(decoding: fields[2], as: UTF8.self)) else { continue }
+            body(pid, parent, group)
+        }
+    }
+
+    /// Pids whose parent is us.
+    public static func children(of parent: Int32) -> [Int32] {
+        var result: [Int32] = []
+        forEachProcess { pid, ppid, _ in if ppid == parent { result.append(pid) } }
+        return result
+    }
+
+    /// How many processes each of `groups` has, in one pass.
+    public static func groupSizes(_ groups: Set<Int32>) -> [Int32: Int] {
+        var sizes: [Int32: Int] = [:]
+        guard !groups.isEmpty else { return sizes }
+        forEachProcess { _, _, group in if groups.contains(group) { sizes[group, default: 0] += 1 } }
+        return sizes
+    }
+}

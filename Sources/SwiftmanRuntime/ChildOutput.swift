@@ -1,0 +1,201 @@
+import SwiftmanModel
+import SwiftmanPlatform
+import Glibc
+import CSwiftman
+
+/// Sees the raw bytes of an instance's output as they are read (an attached
+/// terminal). Must not block.
+protocol OutputTap: AnyObject {
+    func output(_ bytes: UnsafeRawBufferPointer)
+}
+
+/// The read ends of every child's output (pipes, pty masters), framed into
+/// prefixed lines. A pipe stays here until every process holding it has
+/// closed it, which may be after its instance has ended (a grandchild that
+/// left the group keeps its lines relayed).
+final class ChildOutput: EventSource {
+    let framer: LineFramer
+    private var queue: OutputQueue { framer.queue }
+    /// Open read ends → their label.
+    private var pipes: [Int32: Int] = [:]
+    /// Bytes a pipe still held when its instance ended: they are relayed
+    /// before the instance's exit is reported.
+    private var owed: [Int32: Int] = [:]
+    /// Pipes with attached terminals: only these pay for the tap.
+    private var taps: [Int32: [OutputTap]] = [:]
+    /// Output is being discarded (stdout is gone): read, but do not frame.
+    var discarding = false
+    /// A pipe reached EOF (and is closed), or paid what it owed.
+    var onClosed: (_ fd: Int32) -> Void = { _ in }
+    var onPaid: (_ fd: Int32) -> Void = { _ in }
+
+    /// `line:` readiness checks by pipe: only instances not yet ready have
+    /// one, so the relay path pays one emptiness test otherwise.
+    private var lineWatches: [Int32: LineWatch] = [:]
+    /// A watched instance (by leader pid) printed its line.
+    var onLineMatch: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+
+    private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ChildOutput.readSize)
+    private static let readSize = 1 << 16
+
+    init(framer: LineFramer) { self.framer = framer }
+    deinit { readBuffer.deallocate() }
+
+    var isEmpty: Bool { pipes.isEmpty }
+
+    func open(_ fd: Int32, label: Int) {
+        pipes[fd] = label
+        framer.open(stream: Int(fd), label: label)
+    }
+
+    /// `tap` sees what `fd` carries from now on, until the pipe closes or
+    /// the tap is removed.
+    func addTap(_ tap: OutputTap, to fd: Int32) {
+        guard pipes[fd] != nil else { return }
+        taps[fd, default: []].append(tap)
+    }
+
+    func removeTap(_ tap: OutputTap) {
+        for fd in Array(taps.keys) {
+            taps[fd]!.removeAll { $0 === tap }
+            if taps[fd]!.isEmpty { taps[fd] = nil }
+        }
+    }
+
+    func register(in set: inout PollSet, now: Int64) {
+        // Backpressure: while the queue is full the children are not read, so
+        // they block in write(2) instead of us buffering without limit.
+        guard !queue.isFull else { return }
+        for fd in pipes.keys { set.watch(fd, events: Int16(POLLIN)) }
+    }
+
+    func handle(fd: Int32, events: Int16, now: Int64) {
+        guard pipes[fd] != nil else { return }
+        let n = read(fd, readBuffer, ChildOutput.readSize)
+        if n > 0 {
+            ingest(fd, n, now: now)
+        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+            closePipe(fd)
+        }
+    }
+
+    // A backed-up stdout makes a child look quiet: its partial line waits.
+    var nextDeadline: Int64? { queue.isFull ? nil : framer.nextPartialDeadline }
+
+    func due(now: Int64) {
+        if !queue.isFull { framer.flushDuePartials(now: now) }
+    }
+
+    /// Watches the instance led by `pid` (its pipes `fds`) for `text`.
+    func watchLines(fds: [Int32], pid: Int32, text: String) {
+        // One watch per pipe: stdout and stderr (JSON) each keep their own
+        // carry-over, so a match never spans the two streams.
+        for fd in fds { lineWatches[fd] = LineWatch(pid: pid, needle: Array(text.utf8)) }
+    }
+
+    func unwatchLines(pid: Int32) {
+        guard !lineWatches.isEmpty else { return }
+        lineWatches = lineWatches.filter { $0.value.pid != pid }
+    }
+
+    @inline(__always)
+    private func ingest(_ fd: Int32, _ n: Int, now: Int64) {
+        if !discarding { framer.ingest(stream: Int(fd), readBuffer, n, now: now) }
+        if !lineWatches.isEmpty, let watch = lineWatches[fd], watch.scan(readBuffer, n) {
+            unwatchLines(pid: watch.pid)
+            onLineMatch(watch.pid, now)
+        }
+        if !taps.isEmpty, let list = taps[fd] {
+            let bytes = UnsafeRawBufferPointer(start: readBuffer, count: n)
+            for tap in list { tap.output(bytes) }
+        }
+        if !owed.isEmpty, let left = owed[fd] {
+            if left - n > 0 {
+                owed[fd] = left - n
+            } else {
+                owed[fd] = nil
+                framer.flushPartial(stream: Int(fd))
+                onPaid(fd)
+            }
+        }
+    }
+
+    private func closePipe(_ fd: Int32) {
+        lineWatches[fd] = nil
+        framer.close(stream: Int(fd))
+        pipes[fd] = nil
+        owed[fd] = nil
+        taps[fd] = nil
+        close(fd)
+        onClosed(fd)
+    }
+
+    /// Reads what a pipe holds right now, until EAGAIN, EOF or a full output
+    /// queue (the loop reads the rest once stdout has caught up). Never blocks.
+    /// Returns whether the pipe is still open.
+    @discardableResult
+    func drain(_ fd: Int32) -> Bool {
+        while pipes[fd] != nil && !queue.isFull {
+            let n = read(fd, readBuffer, ChildOutput.readSize)
+            if n > 0 {
+                ingest(fd, n, now: monotonicNow())
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                return true
+            } else {
+                closePipe(fd)
+            }
+        }
+        return pipes[fd] != nil
+    }
+
+    /// After a drain at an instance's end: whether the pipe still holds bytes
+    /// to relay first (remembered, and `onPaid` called once relayed). A pipe
+    /// with nothing left has its last unterminated line flushed.
+    func owes(_ fd: Int32) -> Bool {
+        guard pipes[fd] != nil else { return false }
+        let n = Int(sm_bytes_readable(fd))
+        if n > 0 {
+            owed[fd] = n
+            return true
+        }
+        framer.flushPartial(stream: Int(fd))
+        return false
+    }
+
+    /// At exit: everything still in the pipes goes out, `flush` waiting for
+    /// stdout as needed. Writers that outlived us are not waited for.
+    func drainAll(flush: () -> Bool) {
+        for fd in Array(pipes.keys) {
+            while drain(fd) {
+                guard queue.isFull, flush() else { break }
+            }
+            if pipes[fd] != nil { closePipe(fd) }
+        }
+    }
+}
+
+/// A `line:` check: the text anywhere in the stream (a line holds it, as the
+/// text has no newline), found across read boundaries by keeping the last
+/// few bytes of the previous read.
+final class LineWatch {
+    let pid: Int32
+    let needle: [UInt8]
+    private var carry: [UInt8] = []
+
+    init(pid: Int32, needle: [UInt8]) {
+        self.pid = pid
+        self.needle = needle
+    }
+
+    func scan(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var haystack = carry
+        haystack.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        let found = haystack.withUnsafeBytes { hay in
+            needle.withUnsafeBytes { sm_contains(hay.baseAddress, hay.count, $0.baseAddress, $0.count) != 0 }
+        }
+        carry = Array(haystack.suffix(max(0, needle.count - 1)))
+        return found
+    }
+}

@@ -1,0 +1,444 @@
+import SwiftmanModel
+import SwiftmanPlatform
+import Glibc
+import CSwiftman
+
+/// `swiftman start` at run time. It builds the loop's sources, carries out
+/// what the supervisor decides (it is the supervisor's host), and follows each
+/// instance's process group: an instance ends when its leader is reaped, its
+/// group is empty and its output relayed, and only then does the supervisor
+/// hear of it.
+public final class FormationRuntime: SupervisorHost {
+    /// Exit code when stdout fails for a reason other than a departed reader
+    /// (a full disk, an I/O error): EX_IOERR from sysexits.h.
+    public static let outputErrorExitCode: Int32 = 74
+
+    private let config: RunConfig
+    private let loop = EventLoop()
+    private let framer: LineFramer
+    private let sink: OutputSink
+    private let output: ChildOutput
+    private let signals: SignalSource
+    private let children: ChildTable
+    private let probes: ReadinessProbes
+    private var control: ControlSource?
+    private var input: ChildInput!
+    private var attached: AttachHub!
+    private var keyboard: InputSource?
+    private var supervisor: Supervisor!
+    /// Per instance slot: the labels of its stdout and stderr (one label
+    /// unless the JSON format must tell the streams apart).
+    private var labelsBySlot: [[Int]] = []
+    private let baseEnvironment: [UnsafeMutablePointer<CChar>?]
+    private var orphansSignalled: [Int32: Signal] = [:]
+    private let selfPid = getpid()
+    /// A second SIGINT/SIGTERM arrived during shutdown: exit without waiting
+    /// for a stalled stdout reader.
+    private var impatient = false
+    private var outputFailed = false
+    /// /proc is readable: orphans that left their group can be found.
+    private let canSweep = ProcessTable.hasProc
+
+    public init(config: RunConfig) throws(Diagnostic) {
+        self.config = config
+        if let limit = DescriptorLimit.ensure(FormationRuntime.descriptorsNeeded(config.plan.instances.count, config)) {
+            throw Diagnostic("--formation", "\(config.plan.instances.count) instances need about \(FormationRuntime.descriptorsNeeded(config.plan.instances.count, config)) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
+        }
+        let queue = OutputQueue()
+        framer = LineFramer(queue: queue, style: config.style)
+        var server: ControlServer?
+        if let path = config.controlSocket {
+            server = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
+        }
+        signals = try SignalSource()
+        sink = OutputSink(queue: queue)
+        output = ChildOutput(framer: framer)
+        baseEnvironment = config.environment
+            .filter { $0.key != "PORT" && $0.key != "PS" }
+            .sorted { $0.key < $1.key }
+            .map { strdup("\($0.key)=\($0.value)") }
+        children = ChildTable(spawner: Spawner(root: config.root, environment: baseEnvironment), output: output)
+        probes = ReadinessProbes(spawner: Spawner(root: config.root, environment: baseEnvironment))
+        ProcessTable.becomeSubreaper()
+        framer.reserveWidth(config.plan.instances.map { $0.name.utf8.count }.max() ?? 0)
+        for (slot, spec) in config.plan.instances.enumerated() { addLabels(slot: slot, spec) }
+        supervisor = Supervisor(plan: config.plan, config: config.supervisor, host: self)
+
+        signals.onSignal = { [unowned self] signal, now in self.handle(signal: signal, now: now) }
+        sink.onReaderGone = { [unowned self] now in
+            self.output.discarding = true
+            self.supervisor.requestStop(signal: nil, now: now)
+        }
+        sink.onWriteError = { [unowned self] code, now in self.outputFailed(code, now: now) }
+        output.onClosed = { [unowned self] fd in self.pipeSettled(fd, closed: true) }
+        output.onPaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
+        output.onLineMatch = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
+        probes.onReady = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
+        loop.add(sink)
+        loop.add(signals)
+        loop.add(output)
+        loop.add(probes)
+        if let server {
+            let source = ControlSource(server: server) { [unowned self] in self.execute($0) }
+            control = source
+            loop.add(source)
+        }
+        loop.add(SupervisorTimers(supervisor))
+
+        input = ChildInput { [unowned self] slot in self.inputDescriptor(slot: slot) }
+        attached = AttachHub(output: output, input: input)
+        attached.onResize = { [unowned self] pid, rows, cols in
+            if let child = self.children[pid], let master = child.ptyMaster, child.outputs.contains(master) {
+                _ = sm_set_winsize(master, rows, cols)
+            }
+        }
+        loop.add(input)
+        loop.add(attached)
+        server?.adopt = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
+        if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
+            let source = InputSource(slot: slot, input: input)
+            source.onEnd = { [unowned self] error in
+                if let error {
+                    self.report(.notice("input: cannot read standard input (\(errnoDescription(error))); \(name) gets no more input"))
+                } else {
+                    self.report(.notice("input: end of standard input; \(name)'s stdin stays open"))
+                }
+            }
+            keyboard = source
+            loop.add(source)
+        }
+    }
+
+    deinit {
+        for p in baseEnvironment { free(p) }
+    }
+
+    /// Descriptors the formation needs: per instance its output pipe (two in
+    /// JSON) and its stdin, plus control clients and our own.
+    static func descriptorsNeeded(_ instances: Int, _ config: RunConfig) -> Int {
+        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + 16
+    }
+
+    /// Runs the formation until it has stopped; returns the exit code.
+    public func run() -> Int32 {
+        updateClock()
+        for notice in config.notices { report(.notice(notice)) }
+        if !canSweep {
+            report(.notice("/proc is not readable: processes that leave their group cannot be found or stopped at shutdown"))
+        }
+        supervisor.start(now: monotonicNow())
+        if let error = loop.run(wake: { [unowned self] _ in self.updateClock() },
+                                finished: { [unowned self] now in self.isDone(now: now) }) {
+            return abandon(error)
+        }
+        control?.server.close()
+        keyboard?.stop()
+        let giveUp = { [unowned self] () -> Bool in
+            while let signal = self.signals.next() {
+                if [SIGINT, SIGTERM, SIGQUIT].contains(signal) { self.impatient = true }
+            }
+            return self.impatient
+        }
+        output.drainAll {
+            sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
+            return !sink.closed
+        }
+        if !supervisor.instances.isEmpty { report(.disposability(supervisor.disposability())) }
+        sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
+        sink.close()
+        attached.endAll(reason: "the formation has stopped")
+        if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
+        return supervisor.exitCode
+    }
+
+    private func updateClock() {
+        framer.clock.update(toMillisecond: WallTime.nowMilliseconds(), localOffset: WallTime.localOffset(atSecond:))
+    }
+
+    /// The loop itself failed (poll(2) error): no child may outlive us, so
+    /// every group and orphan gets SIGKILL and is reaped before we exit 1.
+    private func abandon(_ error: Int32) -> Int32 {
+        var line = "swiftman: the event loop failed: poll: \(errnoDescription(error)); killing every process\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        for child in children.all { kill(-child.pid, SIGKILL) }
+        signalOrphans(.kill)
+        var status: Int32 = 0
+        while waitpid(-1, &status, 0) > 0 || errno == EINTR {}
+        control?.server.close()
+        return 1
+    }
+
+    /// Done once every instance has ended and no child is left; orphans
+    /// still alive then get the stop signal (SIGKILL after the grace time).
+    private func isDone(now: Int64) -> Bool {
+        guard supervisor.isFinished else { return false }
+        guard reapChildren(now: now) else { return true }
+        // Without /proc they cannot be found: they outlive us (said at start).
+        guard canSweep else { return true }
+        if case .stopping(_, let killed) = supervisor.phase {
+            signalOrphans(killed ? .kill : config.supervisor.stopSignal.fallback)
+        }
+        return false
+    }
+
+    private func handle(signal number: Int32, now: Int64) {
+        let signal = Signal(number)
+        switch number {
+        case SIGCHLD: _ = reapChildren(now: now)
+        case SIGUSR1, SIGUSR2: supervisor.forward(signal: signal)
+        case SIGWINCH: resizeTerminals()
+        default:
+            if supervisor.phase != .running && signal != .hangup {
+                impatient = true
+                // A stalled reader no longer holds anything up: output is
+                // dropped, so leftover child output (and exits) flow again.
+                if sink.blocked {
+                    sink.discard()
+                    output.discarding = true
+                }
+            }
+            supervisor.requestStop(signal: signal, now: now)
+        }
+    }
+
+    /// A write to stdout failed for a reason other than a departed reader:
+    /// said on stderr (stdout cannot carry it), and the formation stops, since
+    /// nothing its processes print could be delivered.
+    private func outputFailed(_ code: Int32, now: Int64) {
+        outputFailed = true
+        output.discarding = true
+        var line = "swiftman: cannot write to standard output: \(errnoDescription(code)); stopping the formation\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        supervisor.shutDown(exitCode: FormationRuntime.outputErrorExitCode, now: now)
+    }
+
+    // MARK: process groups
+
+    /// Reaps every exited child and settles the instances whose leader is
+    /// gone. Returns whether any child is still alive.
+    private func reapChildren(now: Int64) -> Bool {
+        let (exits, childrenLeft) = children.reap()
+        for (pid, status) in exits {
+            if probes.reaped(pid: pid, status: status, now: now) { continue }
+            if let child = children[pid] {
+                child.leaderStatus = status
+            } else {
+                orphansSignalled[pid] = nil
+            }
+        }
+        // Each reap may have emptied a group that was draining: the group's
+        // orphans re-parent to us (subreaper, or PID 1), so its last process
+        // is reaped here too. No polling.
+        for child in Array(children.all) where child.leaderStatus != nil && !child.ending {
+            settle(child, now: now)
+        }
+        return childrenLeft
+    }
+
+    /// An instance whose leader is reaped: while its group lives on, the rest
+    /// is stopped (the supervisor decides); once empty, its output is relayed
+    /// and its exit reported.
+    private func settle(_ child: RunningChild, now: Int64) {
+        guard let status = child.leaderStatus, !child.ending else { return }
+        if ProcessTable.groupIsAlive(child.pid) {
+            if !child.toldLeaderExited && supervisor.isRunning(pid: child.pid) {
+                child.toldLeaderExited = true
+                let remaining = ProcessTable.groupSizes([child.pid])[child.pid] ?? 1
+                supervisor.leaderExited(pid: child.pid, status: status, remaining: remaining, now: now)
+            }
+            return
+        }
+        if children.drain(child) { finish(child, now: now) }
+    }
+
+    private func finish(_ child: RunningChild, now: Int64) {
+        children.remove(child)
+        attached.processEnded(pid: child.pid, reason: LifecycleEvent.exited(instance: child.name, pid: child.pid,
+                                                                           status: child.leaderStatus ?? .exited(0)).text)
+        supervisor.childExited(pid: child.pid, status: child.leaderStatus ?? .exited(0), now: now)
+    }
+
+    /// A pipe reached EOF, or relayed the bytes its ended instance owed.
+    private func pipeSettled(_ fd: Int32, closed: Bool) {
+        guard let child = children.owner(of: fd) else { return }
+        if closed { child.outputs.remove(fd) }
+        child.owed.remove(fd)
+        if child.canFinish {
+            finish(child, now: monotonicNow())
+        } else if closed && !child.ending && child.leaderStatus != nil {
+            settle(child, now: monotonicNow())
+        }
+    }
+
+    // MARK: SupervisorHost
+
+    public func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
+        // Slots added by `scale` that have not run yet (waiting for a
+        // dependency) get their labels first, so slot numbers stay indexes.
+        while labelsBySlot.count < slot { addLabels(slot: labelsBySlot.count, supervisor.instances[labelsBySlot.count].spec) }
+        addLabels(slot: slot, instance)
+        return children.spawn(instance, slot: slot, labels: labelsBySlot[slot], tty: config.tty.includes(instance.type))
+    }
+
+    public func signal(group: Int32, _ signal: Signal) {
+        kill(-group, signal.rawValue)
+    }
+
+    /// Signals our children that are not instance leaders (orphans handed to
+    /// us, including ones that left their group), once per signal.
+    public func signalOrphans(_ signal: Signal) {
+        guard canSweep else { return }
+        for pid in ProcessTable.children(of: selfPid) where children[pid] == nil && orphansSignalled[pid] != signal {
+            orphansSignalled[pid] = signal
+            kill(pid, signal.rawValue)
+            if getpgid(pid) == pid { kill(-pid, signal.rawValue) }
+        }
+    }
+
+    public func report(_ event: LifecycleEvent) {
+        framer.event(event)
+    }
+
+    public func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
+        let now = monotonicNow()
+        switch check {
+        case .port: probes.watchPort(pid: pid, port: instance.port, now: now)
+        case .command(let command):
+            probes.watchCommand(pid: pid, script: command, environment: ["PORT=\(instance.port)", "PS=\(instance.name)"], now: now)
+        case .line(let text):
+            if let child = children[pid] { output.watchLines(fds: Array(child.outputs), pid: pid, text: text) }
+        case .exit: break
+        }
+    }
+
+    public func cancelReadiness(pid: Int32) {
+        probes.cancel(pid: pid)
+        output.unwatchLines(pid: pid)
+    }
+
+    /// Output labels for an instance slot: one, or stdout and stderr apart in
+    /// JSON. Slots added by `scale` get theirs when first spawned.
+    private func addLabels(slot: Int, _ spec: InstanceSpec) {
+        guard slot == labelsBySlot.count else { return }
+        let out = framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stdout")
+        if config.style.format == .json && !config.tty.includes(spec.type) {
+            labelsBySlot.append([out, framer.addLabel(name: spec.name, typeIndex: spec.typeIndex, stream: "stderr")])
+        } else {
+            labelsBySlot.append([out])
+        }
+    }
+
+    /// Our terminal changed size: so do the children's.
+    private func resizeTerminals() {
+        var rows: UInt16 = 0, cols: UInt16 = 0
+        guard sm_get_winsize(1, &rows, &cols) == 0 else { return }
+        for child in children.all {
+            if let master = child.ptyMaster, child.outputs.contains(master) { _ = sm_set_winsize(master, rows, cols) }
+        }
+    }
+
+    // MARK: control requests
+
+    private func execute(_ request: ControlRequest) -> ControlReply {
+        let now = monotonicNow()
+        do throws(ControlFailure) {
+            switch request {
+            case .hello:
+                return .ok(["pid=\(selfPid)", "root=\(config.root)", "protocol=\(ControlRequest.version)"])
+            case .timings:
+                return .ok(supervisor.disposability().encoded)
+            case .ps:
+                var rows = supervisor.snapshot(now: now)
+                let sizes = canSweep ? ProcessTable.groupSizes(Set(rows.compactMap(\.pid))) : [:]
+                for i in rows.indices { rows[i].processes = rows[i].pid.flatMap { sizes[$0] } ?? 0 }
+                return .ok(rows.map(\.encoded))
+            case .scale(let items):
+                // All or nothing: every type is checked before anything changes.
+                for item in items where config.plan.procfile.index(of: item.type) == nil {
+                    throw ControlFailure("unknown process type \"\(item.type)\" (Procfile has: \(config.plan.procfile.typeNames))")
+                }
+                let added = items.reduce(0) { $0 + max(0, $1.count - supervisor.activeCount(of: $1.type)) }
+                let total = children.count + added
+                let needed = FormationRuntime.descriptorsNeeded(total, config)
+                if let limit = DescriptorLimit.ensure(needed) {
+                    throw ControlFailure("\(total) instances need about \(needed) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
+                }
+                var lines: [String] = []
+                for item in items { lines.append(try supervisor.scale(item.type, to: item.count, now: now)) }
+                report(.request(action: "scaled", targets: lines))
+                return .ok(lines)
+            case .restart(let target):
+                let names = try supervisor.restart(target, now: now)
+                report(.request(action: "restarting", targets: names))
+                return .ok(names)
+            case .stop(let target):
+                let names = try supervisor.stop(target, now: now)
+                report(.request(action: "stopping", targets: names))
+                return .ok(names)
+            case .attach:
+                throw ControlFailure("attach needs a connection of its own")
+            }
+        } catch {
+            return .error(error.description)
+        }
+    }
+
+    // MARK: input and attached terminals
+
+    /// The running process of a slot: not one whose leader has exited.
+    private func runningChild(slot: Int) -> RunningChild? {
+        children.all.first { $0.slot == slot && $0.leaderStatus == nil }
+    }
+
+    /// Where a slot's input goes now: its pty master under --tty, else its
+    /// stdin pipe; nil while no process runs it.
+    private func inputDescriptor(slot: Int) -> Int32? {
+        guard let child = runningChild(slot: slot) else { return nil }
+        if let master = child.ptyMaster { return child.outputs.contains(master) ? master : nil }
+        return child.stdin >= 0 ? child.stdin : nil
+    }
+
+    /// An `attach` request: the connection becomes a session on the target's
+    /// running process, or gets an error reply.
+    private func attach(_ request: ControlRequest, fd: Int32, extra: [UInt8]) -> ControlReply? {
+        guard case .attach(let target, let rows, let cols) = request else { return .error("not an attach request") }
+        guard supervisor.phase == .running else { return .error("the formation is stopping") }
+        guard attached.count < AttachHub.maxSessions else {
+            return .error("busy: \(AttachHub.maxSessions) terminals are attached already")
+        }
+        let slot: Int
+        do throws(ControlFailure) {
+            slot = try attachSlot(target)
+        } catch {
+            return .error(error.description)
+        }
+        let name = supervisor.instances[slot].spec.name
+        guard let child = runningChild(slot: slot) else {
+            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? "stopped"))")
+        }
+        if rows > 0 && cols > 0, let master = child.ptyMaster, child.outputs.contains(master) {
+            _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))
+        }
+        attached.adopt(fd: fd, slot: slot, pid: child.pid, outputs: child.outputs,
+                       greeting: Array(ControlReply.ok(["\(name) \(child.pid) \(child.ptyMaster == nil ? "pipe" : "tty")"]).encoded.utf8),
+                       extra: extra)
+        return nil
+    }
+
+    /// `web` → web's first instance; `web.2` → that one.
+    private func attachSlot(_ target: String) throws(ControlFailure) -> Int {
+        let instances = supervisor.instances
+        let members = instances.indices.filter { instances[$0].intent != .retire }
+        if config.plan.procfile.index(of: target) != nil {
+            guard let first = members.filter({ instances[$0].spec.type == target }).min(by: { instances[$0].spec.number < instances[$1].spec.number }) else {
+                throw ControlFailure("\(target) has no instances (scale it up first)")
+            }
+            return first
+        }
+        if let slot = members.first(where: { instances[$0].spec.name == target }) { return slot }
+        if let dot = target.lastIndex(of: "."), config.plan.procfile.index(of: String(target[..<dot])) != nil {
+            throw ControlFailure("no instance \(target)")
+        }
+        throw ControlFailure("unknown process type or instance \"\(target)\" (Procfile has: \(config.plan.procfile.typeNames))")
+    }
+}

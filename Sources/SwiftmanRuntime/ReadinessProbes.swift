@@ -1,0 +1,196 @@
+import SwiftmanModel
+import SwiftmanPlatform
+import Glibc
+import CSwiftman
+
+/// The `port` and `cmd:` readiness checks, carried out by the event loop: a
+/// non-blocking connect polled for POLLOUT, or `/bin/sh -c COMMAND` reaped by
+/// the runtime's waitpid loop; a failed attempt is retried after a short,
+/// growing delay. No thread and no sleep; at most `maxInFlight` attempts at
+/// once, the rest wait their turn. (`line:` checks live in ChildOutput.)
+final class ReadinessProbes: EventSource {
+    static let maxInFlight = 16
+    /// Port retries: 5 ms growing by half to 25 ms (a refused connect on
+    /// loopback costs microseconds, and the step bounds the error of the
+    /// measured time to ready); a connect that hangs is
+    /// abandoned after 2 s.
+    static let portFirstRetry: Int64 = 5_000_000
+    static let portMaxRetry: Int64 = 25_000_000
+    static let portAttemptLimit: Int64 = 2_000_000_000
+    /// Command retries: 50 ms doubling to 1 s; a command still running after
+    /// 10 s is killed and counts as a failure.
+    static let commandFirstRetry: Int64 = 50_000_000
+    static let commandMaxRetry: Int64 = 1_000_000_000
+    static let commandAttemptLimit: Int64 = 10_000_000_000
+
+    private enum Kind {
+        case port(Int)
+        case command(script: String, environment: [String])
+    }
+
+    private final class Probe {
+        /// The instance's leader.
+        let pid: Int32
+        let kind: Kind
+        var nextAttempt: Int64
+        var delay: Int64
+        /// The connecting socket, or -1.
+        var socket: Int32 = -1
+        /// The running command, or 0.
+        var command: Int32 = 0
+        var attemptDeadline: Int64 = 0
+        var cancelled = false
+
+        init(pid: Int32, kind: Kind, now: Int64) {
+            self.pid = pid
+            self.kind = kind
+            nextAttempt = now
+            switch kind {
+            case .port: delay = ReadinessProbes.portFirstRetry
+            case .command: delay = ReadinessProbes.commandFirstRetry
+            }
+        }
+
+        var inFlight: Bool { socket >= 0 || command > 0 }
+    }
+
+    /// By instance leader.
+    private var probes: [Int32: Probe] = [:]
+    private var bySocket: [Int32: Probe] = [:]
+    /// Running commands by pid, cancelled ones included until reaped.
+    private var byCommand: [Int32: Probe] = [:]
+    private var inFlight = 0
+    private let spawner: Spawner
+    /// The instance led by `pid` passed its check.
+    var onReady: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+
+    init(spawner: Spawner) { self.spawner = spawner }
+
+    func watchPort(pid: Int32, port: Int, now: Int64) {
+        cancel(pid: pid)
+        probes[pid] = Probe(pid: pid, kind: .port(port), now: now)
+    }
+
+    func watchCommand(pid: Int32, script: String, environment: [String], now: Int64) {
+        cancel(pid: pid)
+        probes[pid] = Probe(pid: pid, kind: .command(script: script, environment: environment), now: now)
+    }
+
+    /// Stops checking the instance led by `pid`; a running command is killed
+    /// (and reaped later, like any child).
+    func cancel(pid: Int32) {
+        guard let probe = probes.removeValue(forKey: pid) else { return }
+        probe.cancelled = true
+        endAttempt(probe)
+    }
+
+    private func endAttempt(_ probe: Probe) {
+        if probe.socket >= 0 {
+            bySocket[probe.socket] = nil
+            close(probe.socket)
+            probe.socket = -1
+            inFlight -= 1
+        }
+        if probe.command > 0 {
+            // Stays in byCommand until reaped; the slot frees now.
+            kill(-probe.command, SIGKILL)
+            probe.command = -probe.command
+            inFlight -= 1
+        }
+    }
+
+    func register(in set: inout PollSet, now: Int64) {
+        for fd in bySocket.keys { set.watch(fd, events: Int16(POLLOUT)) }
+    }
+
+    func handle(fd: Int32, events: Int16, now: Int64) {
+        guard let probe = bySocket[fd] else { return }
+        let error = sm_socket_error(fd)
+        endAttempt(probe)
+        if error == 0 { ready(probe, now: now) } else { retry(probe, now: now) }
+    }
+
+    var nextDeadline: Int64? {
+        var next: Int64?
+        for probe in probes.values {
+            let deadline: Int64
+            if probe.inFlight {
+                deadline = probe.attemptDeadline
+            } else if inFlight < ReadinessProbes.maxInFlight && probe.command >= 0 {
+                deadline = probe.nextAttempt
+            } else {
+                continue
+            }
+            if next.map({ deadline < $0 }) ?? true { next = deadline }
+        }
+        return next
+    }
+
+    func due(now: Int64) {
+        guard !probes.isEmpty else { return }
+        for probe in probes.values where probe.inFlight && probe.attemptDeadline <= now {
+            let command = probe.command
+            endAttempt(probe)
+            // A hung connect is retried now; a killed command once reaped.
+            if command == 0 { retry(probe, now: now) }
+        }
+        let waiting = probes.values.filter { !$0.inFlight && $0.command == 0 && $0.nextAttempt <= now }
+            .sorted { $0.nextAttempt < $1.nextAttempt }
+        for probe in waiting where inFlight < ReadinessProbes.maxInFlight && !probe.cancelled {
+            attempt(probe, now: now)
+        }
+    }
+
+    /// A child was reaped: true when it was one of our commands.
+    func reaped(pid: Int32, status: ExitStatus, now: Int64) -> Bool {
+        guard let probe = byCommand.removeValue(forKey: pid) else { return false }
+        if probe.command == pid { inFlight -= 1 }
+        probe.command = 0
+        guard !probe.cancelled else { return true }
+        if status.isSuccess { ready(probe, now: now) } else { retry(probe, now: now) }
+        return true
+    }
+
+    private func attempt(_ probe: Probe, now: Int64) {
+        switch probe.kind {
+        case .port(let port):
+            var connected: Int32 = 0
+            let fd = sm_tcp_connect_local(Int32(port), &connected)
+            if fd < 0 {
+                retry(probe, now: now)
+            } else if connected == 1 {
+                close(fd)
+                ready(probe, now: now)
+            } else {
+                probe.socket = fd
+                probe.attemptDeadline = now + ReadinessProbes.portAttemptLimit
+                bySocket[fd] = probe
+                inFlight += 1
+            }
+        case .command(let script, let environment):
+            switch spawner.spawn(script: script, extraEnvironment: environment, output: .discard) {
+            case .success(let process):
+                probe.command = process.pid
+                probe.attemptDeadline = now + ReadinessProbes.commandAttemptLimit
+                byCommand[process.pid] = probe
+                inFlight += 1
+            case .failure:
+                retry(probe, now: now)
+            }
+        }
+    }
+
+    private func retry(_ probe: Probe, now: Int64) {
+        probe.nextAttempt = now + probe.delay
+        switch probe.kind {
+        case .port: probe.delay = min(probe.delay * 3 / 2, ReadinessProbes.portMaxRetry)
+        case .command: probe.delay = min(probe.delay * 2, ReadinessProbes.commandMaxRetry)
+        }
+    }
+
+    private func ready(_ probe: Probe, now: Int64) {
+        guard probes[probe.pid] === probe else { return }
+        probes[probe.pid] = nil
+        onReady(probe.pid, now)
+    }
+}
