@@ -4,7 +4,7 @@ import SwiftmanRuntime
 
 /// `swiftman man`: the manual page (roff), made from the help text itself (the
 /// command table, each command's --help and option table), so it cannot drift.
-/// The committed `swiftman.1` is this output; a test keeps the two equal.
+/// The committed `docs/swiftman.1` is this output; a test keeps the two equal.
 enum ManPage {
     static func render() -> String {
         var out = [

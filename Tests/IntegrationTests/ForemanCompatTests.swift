@@ -242,12 +242,12 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
 }
 
 @Suite struct ManPageTests {
-    /// The committed swiftman.1 is what `swiftman man` prints today.
+    /// The committed docs/swiftman.1 is what `swiftman man` prints today.
     @Test func committedManPageIsUpToDate() throws {
         let result = try Project().run(["man"])
         #expect(result.code == 0)
-        let committed = try String(contentsOfFile: repositoryRoot + "/swiftman.1", encoding: .utf8)
-        #expect(result.stdout == committed, "swiftman.1 is stale: run `swift run swiftman man > swiftman.1`")
+        let committed = try String(contentsOfFile: repositoryRoot + "/docs/swiftman.1", encoding: .utf8)
+        #expect(result.stdout == committed, "docs/swiftman.1 is stale: run `swift run swiftman man > docs/swiftman.1`")
         // Every command and option of --help is in it.
         for option in ["\\-\\-no\\-prefix", "\\-\\-quiet", "\\-\\-procfile", "swiftman completion"] {
             #expect(committed.contains(option), "\(option)")
@@ -260,7 +260,7 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
             return
         }
         let project = try Project()
-        let process = try project.swiftman(["-c", "MANWIDTH=80 man --warnings -l \"$0\" > rendered.txt", repositoryRoot + "/swiftman.1"],
+        let process = try project.swiftman(["-c", "MANWIDTH=80 man --warnings -l \"$0\" > rendered.txt", repositoryRoot + "/docs/swiftman.1"],
                                            executable: "/bin/sh")
         #expect(try process.wait() == 0, "\(process.stderr)")
         #expect(process.stderr.isEmpty, "\(process.stderr)")
