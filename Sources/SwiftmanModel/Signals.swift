@@ -55,6 +55,7 @@ public enum Signals {
         ("ILL", .illegal), ("FPE", .floatingPoint), ("BUS", .bus), ("TRAP", .trap),
         ("TTIN", .terminalInput), ("TTOU", .terminalOutput), ("XCPU", .cpuLimit), ("XFSZ", .fileSizeLimit),
         ("SYS", .badSystemCall), ("URG", .urgent), ("VTALRM", .virtualAlarm), ("PROF", .profiling),
+        ("PWR", .power), ("IO", .io), ("STKFLT", .stackFault),
     ]
 
     /// Parses `TERM`, `SIGTERM`, `term` or a number; nil when unknown.

@@ -1,11 +1,37 @@
-import SwiftmanModel
-import SwiftmanPlatform
 import Glibc
 import CSwiftman
+import SwiftmanModel
+import SwiftmanPlatform
 
-/// One running instance as the runtime sees it: a process group led by `pid`,
-/// its output pipes and its stdin.
+/// One instance as the runtime sees it: a process group led by `pid`, its
+/// output pipes and its stdin, and where it is in its life.
 final class RunningChild {
+    /// Where a running instance is, from its spawn to its end. It moves only
+    /// through `ChildTable`, forward only.
+    enum Stage: Equatable {
+        /// The leader runs.
+        case running
+        /// The leader was reaped with `status`; other processes of its group
+        /// may live on (`told`: the supervisor knows and is stopping them).
+        case leaderGone(ExitStatus, told: Bool)
+        /// The group is empty; what its pipes hold now is being relayed (pipe
+        /// events are only bookkeeping meanwhile).
+        case emptying(ExitStatus)
+        /// The group is empty; the exit waits for the bytes its pipes still
+        /// owe (stdout is backed up).
+        case draining(ExitStatus)
+        /// Its exit was reported: it is out of the table.
+        case ended(ExitStatus)
+
+        /// The leader's status, once reaped.
+        var status: ExitStatus? {
+            switch self {
+            case .running: return nil
+            case .leaderGone(let status, _), .emptying(let status), .draining(let status), .ended(let status): return status
+            }
+        }
+    }
+
     /// The supervisor's id for the instance: stable across restarts and scale.
     let slot: Int
     let name: String
@@ -14,23 +40,13 @@ final class RunningChild {
     /// Write end of the child's stdin pipe (-1: none, or closed). Nothing is
     /// written unless the user sends input; it closes when the instance ends
     /// or swiftman exits, and the child then sees end-of-file.
-    var stdin: Int32
+    fileprivate(set) var stdin: Int32
     /// Output read ends not yet at EOF.
-    var outputs: Set<Int32>
+    fileprivate(set) var outputs: Set<Int32>
     let ptyMaster: Int32?
-    /// Set once the leader is reaped: the instance is draining until its
-    /// group is empty.
-    var leaderStatus: ExitStatus?
-    /// The supervisor has been told the leader died with its group alive.
-    var toldLeaderExited = false
-    /// The group is empty; the exit waits for these pipes' leftover bytes.
-    var ending = false
-    var owed: Set<Int32> = []
-    /// Inside `ChildTable.drain`: pipe events are only bookkeeping then.
-    var draining = false
-
-    /// The exit can be reported: group empty, leftover output relayed.
-    var canFinish: Bool { ending && owed.isEmpty && !draining }
+    fileprivate(set) var stage = Stage.running
+    /// Pipes that still owe bytes while `draining`.
+    fileprivate var owed: Set<Int32> = []
 
     init(slot: Int, name: String, process: SpawnedProcess) {
         self.slot = slot
@@ -41,15 +57,28 @@ final class RunningChild {
         ptyMaster = process.ptyMaster
     }
 
-    func closeStdin() {
+    /// Where input for it goes: its pty master under --tty (while open), else
+    /// its stdin pipe; nil once its leader has exited.
+    var inputDescriptor: Int32? {
+        guard stage == .running else { return nil }
+        if let master = ptyMaster { return outputs.contains(master) ? master : nil }
+        return stdin >= 0 ? stdin : nil
+    }
+
+    /// Its pty master while it is open.
+    var openPtyMaster: Int32? { ptyMaster.flatMap { outputs.contains($0) ? $0 : nil } }
+
+    fileprivate func closeStdin() {
         if stdin >= 0 { close(stdin) }
         stdin = -1
     }
 }
 
-/// The running instances, by leader pid: spawn, reap and drain.
+/// The running instances, by leader pid, output fd and slot: spawn, reap, and
+/// each instance's stage, moved here only.
 final class ChildTable {
-    private(set) var byPid: [Int32: RunningChild] = [:]
+    private var byPid: [Int32: RunningChild] = [:]
+    private var byFD: [Int32: RunningChild] = [:]
     private let spawner: Spawner
     private let output: ChildOutput
 
@@ -62,9 +91,12 @@ final class ChildTable {
     var all: Dictionary<Int32, RunningChild>.Values { byPid.values }
     subscript(pid: Int32) -> RunningChild? { byPid[pid] }
 
-    /// The instance whose output arrives on `fd`, if it is still running.
-    func owner(of fd: Int32) -> RunningChild? {
-        byPid.values.first { $0.outputs.contains(fd) }
+    /// The instance whose output arrives on `fd`, if it is still in the table.
+    func owner(of fd: Int32) -> RunningChild? { byFD[fd] }
+
+    /// The process running `slot` now: not one whose leader has exited.
+    func running(slot: Int) -> RunningChild? {
+        byPid.values.first { $0.slot == slot && $0.stage == .running }
     }
 
     /// Starts `spec` as `/bin/sh -c SCRIPT` in its own group, its output
@@ -77,7 +109,9 @@ final class ChildTable {
         case .failure(let error): return .failure(SpawnError(error.description, permanent: error.permanent))
         case .success(let process):
             for (fd, stream) in process.outputs { output.open(fd, label: labels[stream]) }
-            byPid[process.pid] = RunningChild(slot: slot, name: spec.name, process: process)
+            let child = RunningChild(slot: slot, name: spec.name, process: process)
+            byPid[process.pid] = child
+            for fd in child.outputs { byFD[fd] = child }
             return .success(process.pid)
         }
     }
@@ -99,26 +133,61 @@ final class ChildTable {
         }
     }
 
-    /// The group is empty: relays what its pipes hold now and notes the ones
-    /// that still owe bytes (stdout backed up). Returns true when the exit
-    /// can be reported at once.
-    func drain(_ child: RunningChild) -> Bool {
-        child.ending = true
-        child.draining = true
-        defer { child.draining = false }
+    // MARK: stages
+
+    /// running → leaderGone: its leader was reaped.
+    func leaderReaped(_ child: RunningChild, status: ExitStatus) {
+        guard child.stage == .running else { return }
+        child.stage = .leaderGone(status, told: false)
+    }
+
+    /// leaderGone(told: false) → leaderGone(told: true): the supervisor was
+    /// told the group lives on. Returns whether this is news.
+    func tellLeaderGone(_ child: RunningChild) -> Bool {
+        guard case .leaderGone(let status, false) = child.stage else { return false }
+        child.stage = .leaderGone(status, told: true)
+        return true
+    }
+
+    /// leaderGone → emptying → draining or ended: the group is empty. Relays
+    /// what its pipes hold now and notes the ones that still owe bytes (stdout
+    /// backed up). Returns true when the exit can be reported at once.
+    func groupEmptied(_ child: RunningChild) -> Bool {
+        guard case .leaderGone(let status, _) = child.stage else { return false }
+        child.stage = .emptying(status)
         child.closeStdin()
         for fd in child.outputs {
             if !output.drain(fd) {
-                child.outputs.remove(fd)
+                outputClosed(fd, of: child)
             } else if output.owes(fd) {
                 child.owed.insert(fd)
             }
         }
+        child.stage = .draining(status)
         return child.owed.isEmpty
     }
 
-    func remove(_ child: RunningChild) {
+    /// A pipe reached EOF (`closed`) or paid what it owed. Returns true when
+    /// the instance can now end (it was draining and owes nothing more).
+    func pipeSettled(_ fd: Int32, of child: RunningChild, closed: Bool) -> Bool {
+        if closed { outputClosed(fd, of: child) }
+        child.owed.remove(fd)
+        guard case .draining = child.stage else { return false }
+        return child.owed.isEmpty
+    }
+
+    /// draining → ended: out of the table. Returns the leader's status.
+    func end(_ child: RunningChild) -> ExitStatus {
+        let status = child.stage.status ?? .exited(0)
+        child.stage = .ended(status)
         child.closeStdin()
+        for fd in child.outputs { byFD[fd] = nil }
         byPid[child.pid] = nil
+        return status
+    }
+
+    private func outputClosed(_ fd: Int32, of child: RunningChild) {
+        child.outputs.remove(fd)
+        byFD[fd] = nil
     }
 }

@@ -29,15 +29,3 @@ final class ControlSource: EventSource {
 
     func due(now: Int64) { server.expire(now: now) }
 }
-
-/// The supervisor's timers (restart backoff, grace deadlines) as a source.
-final class SupervisorTimers: EventSource {
-    private unowned let supervisor: Supervisor
-
-    init(_ supervisor: Supervisor) { self.supervisor = supervisor }
-
-    func register(in set: inout PollSet, now: Int64) {}
-    func handle(fd: Int32, events: Int16, now: Int64) {}
-    var nextDeadline: Int64? { supervisor.nextDeadline }
-    func due(now: Int64) { supervisor.tick(now: now) }
-}

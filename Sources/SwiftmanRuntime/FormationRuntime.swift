@@ -3,12 +3,12 @@ import SwiftmanPlatform
 import Glibc
 import CSwiftman
 
-/// `swiftman start` at run time. It builds the loop's sources, carries out
-/// what the supervisor decides (it is the supervisor's host), and follows each
-/// instance's process group: an instance ends when its leader is reaped, its
-/// group is empty and its output relayed, and only then does the supervisor
-/// hear of it.
-public final class FormationRuntime: SupervisorHost {
+/// `swiftman start` at run time. It builds the loop's sources, turns what
+/// happens into the supervisor's inputs and carries out the effects it
+/// returns, and follows each instance's process group: an instance ends when
+/// its leader is reaped, its group is empty and its output relayed, and only
+/// then does the supervisor hear of it.
+public final class FormationRuntime {
     /// Exit code when stdout fails for a reason other than a departed reader
     /// (a full disk, an I/O error): EX_IOERR from sysexits.h.
     public static let outputErrorExitCode: Int32 = 74
@@ -62,18 +62,20 @@ public final class FormationRuntime: SupervisorHost {
         ProcessTable.becomeSubreaper()
         framer.reserveWidth(config.plan.instances.map { $0.name.utf8.count }.max() ?? 0)
         for (slot, spec) in config.plan.instances.enumerated() { addLabels(slot: slot, spec) }
-        supervisor = Supervisor(plan: config.plan, config: config.supervisor, host: self)
+        supervisor = Supervisor(plan: config.plan, config: config.supervisor) { [unowned self] spec, slot in
+            self.spawn(spec, slot: slot)
+        }
 
         signals.onSignal = { [unowned self] signal, now in self.handle(signal: signal, now: now) }
         sink.onReaderGone = { [unowned self] now in
             self.output.discarding = true
-            self.supervisor.requestStop(signal: nil, now: now)
+            self.send(.outputClosed, now: now)
         }
         sink.onWriteError = { [unowned self] code, now in self.outputFailed(code, now: now) }
         output.onClosed = { [unowned self] fd in self.pipeSettled(fd, closed: true) }
         output.onPaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
-        output.onLineMatch = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
-        probes.onReady = { [unowned self] pid, now in self.supervisor.instanceReady(pid: pid, now: now) }
+        output.onLineMatch = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
+        probes.onReady = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         loop.add(sink)
         loop.add(signals)
         loop.add(output)
@@ -83,12 +85,12 @@ public final class FormationRuntime: SupervisorHost {
             control = source
             loop.add(source)
         }
-        loop.add(SupervisorTimers(supervisor))
+        loop.add(SupervisorTimers(supervisor) { [unowned self] now in self.send(.timers, now: now) })
 
         input = ChildInput { [unowned self] slot in self.inputDescriptor(slot: slot) }
         attached = AttachHub(output: output, input: input)
         attached.onResize = { [unowned self] pid, rows, cols in
-            if let child = self.children[pid], let master = child.ptyMaster, child.outputs.contains(master) {
+            if let master = self.children[pid]?.openPtyMaster {
                 _ = sm_set_winsize(master, rows, cols)
             }
         }
@@ -126,7 +128,7 @@ public final class FormationRuntime: SupervisorHost {
         if !canSweep {
             report(.notice("/proc is not readable: processes that leave their group cannot be found or stopped at shutdown"))
         }
-        supervisor.start(now: monotonicNow())
+        send(.start, now: monotonicNow())
         if let error = loop.run(wake: { [unowned self] _ in self.updateClock() },
                                 finished: { [unowned self] now in self.isDone(now: now) }) {
             return abandon(error)
@@ -135,7 +137,7 @@ public final class FormationRuntime: SupervisorHost {
         keyboard?.stop()
         let giveUp = { [unowned self] () -> Bool in
             while let signal = self.signals.next() {
-                if [SIGINT, SIGTERM, SIGQUIT].contains(signal) { self.impatient = true }
+                if SignalTable.start(Signal(signal)) == .stop(escalates: true) { self.impatient = true }
             }
             return self.impatient
         }
@@ -181,14 +183,15 @@ public final class FormationRuntime: SupervisorHost {
         return false
     }
 
+    /// A signal from the signal fd, as `SignalTable` says.
     private func handle(signal number: Int32, now: Int64) {
         let signal = Signal(number)
-        switch number {
-        case SIGCHLD: _ = reapChildren(now: now)
-        case SIGUSR1, SIGUSR2: supervisor.forward(signal: signal)
-        case SIGWINCH: resizeTerminals()
-        default:
-            if supervisor.phase != .running && signal != .hangup {
+        switch SignalTable.start(signal) {
+        case .reap: _ = reapChildren(now: now)
+        case .resize: resizeTerminals()
+        case .forward: send(.signal(signal), now: now)
+        case .stop(let escalates):
+            if escalates && supervisor.phase != .running {
                 impatient = true
                 // A stalled reader no longer holds anything up: output is
                 // dropped, so leftover child output (and exits) flow again.
@@ -197,7 +200,8 @@ public final class FormationRuntime: SupervisorHost {
                     output.discarding = true
                 }
             }
-            supervisor.requestStop(signal: signal, now: now)
+            send(.signal(signal), now: now)
+        case .ignore, .default: break
         }
     }
 
@@ -209,7 +213,26 @@ public final class FormationRuntime: SupervisorHost {
         output.discarding = true
         var line = "swiftman: cannot write to standard output: \(errnoDescription(code)); stopping the formation\n"
         line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-        supervisor.shutDown(exitCode: FormationRuntime.outputErrorExitCode, now: now)
+        send(.outputFailed(exitCode: FormationRuntime.outputErrorExitCode), now: now)
+    }
+
+    // MARK: the supervisor
+
+    /// One input to the supervisor, and its effects carried out in order.
+    @discardableResult
+    private func send(_ input: SupervisorInput, now: Int64) -> ControlReply? {
+        var reply: ControlReply?
+        for effect in supervisor.handle(input, now: now) {
+            switch effect {
+            case .signal(let group, let signal): kill(-group, signal.rawValue)
+            case .signalOrphans(let signal): signalOrphans(signal)
+            case .report(let event): report(event)
+            case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
+            case .cancelReadiness(let pid): cancelReadiness(pid: pid)
+            case .reply(let answer): reply = answer
+            }
+        }
+        return reply
     }
 
     // MARK: process groups
@@ -221,7 +244,7 @@ public final class FormationRuntime: SupervisorHost {
         for (pid, status) in exits {
             if probes.reaped(pid: pid, status: status, now: now) { continue }
             if let child = children[pid] {
-                child.leaderStatus = status
+                children.leaderReaped(child, status: status)
             } else {
                 orphansSignalled[pid] = nil
             }
@@ -229,8 +252,8 @@ public final class FormationRuntime: SupervisorHost {
         // Each reap may have emptied a group that was draining: the group's
         // orphans re-parent to us (subreaper, or PID 1), so its last process
         // is reaped here too. No polling.
-        for child in Array(children.all) where child.leaderStatus != nil && !child.ending {
-            settle(child, now: now)
+        for child in Array(children.all) {
+            if case .leaderGone = child.stage { settle(child, now: now) }
         }
         return childrenLeft
     }
@@ -239,40 +262,36 @@ public final class FormationRuntime: SupervisorHost {
     /// is stopped (the supervisor decides); once empty, its output is relayed
     /// and its exit reported.
     private func settle(_ child: RunningChild, now: Int64) {
-        guard let status = child.leaderStatus, !child.ending else { return }
+        guard case .leaderGone(let status, _) = child.stage else { return }
         if ProcessTable.groupIsAlive(child.pid) {
-            if !child.toldLeaderExited && supervisor.isRunning(pid: child.pid) {
-                child.toldLeaderExited = true
+            if supervisor.isRunning(pid: child.pid) && children.tellLeaderGone(child) {
                 let remaining = ProcessTable.groupSizes([child.pid])[child.pid] ?? 1
-                supervisor.leaderExited(pid: child.pid, status: status, remaining: remaining, now: now)
+                send(.leaderExited(pid: child.pid, status: status, remaining: remaining), now: now)
             }
             return
         }
-        if children.drain(child) { finish(child, now: now) }
+        if children.groupEmptied(child) { finish(child, now: now) }
     }
 
     private func finish(_ child: RunningChild, now: Int64) {
-        children.remove(child)
-        attached.processEnded(pid: child.pid, reason: LifecycleEvent.exited(instance: child.name, pid: child.pid,
-                                                                           status: child.leaderStatus ?? .exited(0)).text)
-        supervisor.childExited(pid: child.pid, status: child.leaderStatus ?? .exited(0), now: now)
+        let status = children.end(child)
+        attached.processEnded(pid: child.pid, reason: LifecycleEvent.exited(instance: child.name, pid: child.pid, status: status).text)
+        send(.childExited(pid: child.pid, status: status), now: now)
     }
 
     /// A pipe reached EOF, or relayed the bytes its ended instance owed.
     private func pipeSettled(_ fd: Int32, closed: Bool) {
         guard let child = children.owner(of: fd) else { return }
-        if closed { child.outputs.remove(fd) }
-        child.owed.remove(fd)
-        if child.canFinish {
+        if children.pipeSettled(fd, of: child, closed: closed) {
             finish(child, now: monotonicNow())
-        } else if closed && !child.ending && child.leaderStatus != nil {
+        } else if closed, case .leaderGone = child.stage {
             settle(child, now: monotonicNow())
         }
     }
 
-    // MARK: SupervisorHost
+    // MARK: the supervisor's effects
 
-    public func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
+    private func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
         // Slots added by `scale` that have not run yet (waiting for a
         // dependency) get their labels first, so slot numbers stay indexes.
         while labelsBySlot.count < slot { addLabels(slot: labelsBySlot.count, supervisor.instances[labelsBySlot.count].spec) }
@@ -280,13 +299,9 @@ public final class FormationRuntime: SupervisorHost {
         return children.spawn(instance, slot: slot, labels: labelsBySlot[slot], tty: config.tty.includes(instance.type))
     }
 
-    public func signal(group: Int32, _ signal: Signal) {
-        kill(-group, signal.rawValue)
-    }
-
     /// Signals our children that are not instance leaders (orphans handed to
     /// us, including ones that left their group), once per signal.
-    public func signalOrphans(_ signal: Signal) {
+    private func signalOrphans(_ signal: Signal) {
         guard canSweep else { return }
         for pid in ProcessTable.children(of: selfPid) where children[pid] == nil && orphansSignalled[pid] != signal {
             orphansSignalled[pid] = signal
@@ -295,11 +310,11 @@ public final class FormationRuntime: SupervisorHost {
         }
     }
 
-    public func report(_ event: LifecycleEvent) {
+    private func report(_ event: LifecycleEvent) {
         framer.event(event)
     }
 
-    public func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
+    private func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
         let now = monotonicNow()
         switch check {
         case .port: probes.watchPort(pid: pid, port: instance.port, now: now)
@@ -311,7 +326,7 @@ public final class FormationRuntime: SupervisorHost {
         }
     }
 
-    public func cancelReadiness(pid: Int32) {
+    private func cancelReadiness(pid: Int32) {
         probes.cancel(pid: pid)
         output.unwatchLines(pid: pid)
     }
@@ -333,7 +348,7 @@ public final class FormationRuntime: SupervisorHost {
         var rows: UInt16 = 0, cols: UInt16 = 0
         guard sm_get_winsize(1, &rows, &cols) == 0 else { return }
         for child in children.all {
-            if let master = child.ptyMaster, child.outputs.contains(master) { _ = sm_set_winsize(master, rows, cols) }
+            if let master = child.openPtyMaster { _ = sm_set_winsize(master, rows, cols) }
         }
     }
 
@@ -341,61 +356,36 @@ public final class FormationRuntime: SupervisorHost {
 
     private func execute(_ request: ControlRequest) -> ControlReply {
         let now = monotonicNow()
-        do throws(ControlFailure) {
-            switch request {
-            case .hello:
-                return .ok(["pid=\(selfPid)", "root=\(config.root)", "protocol=\(ControlRequest.version)"])
-            case .timings:
-                return .ok(supervisor.disposability().encoded)
-            case .ps:
-                var rows = supervisor.snapshot(now: now)
-                let sizes = canSweep ? ProcessTable.groupSizes(Set(rows.compactMap(\.pid))) : [:]
-                for i in rows.indices { rows[i].processes = rows[i].pid.flatMap { sizes[$0] } ?? 0 }
-                return .ok(rows.map(\.encoded))
-            case .scale(let items):
-                // All or nothing: every type is checked before anything changes.
-                for item in items where config.plan.procfile.index(of: item.type) == nil {
-                    throw ControlFailure("unknown process type \"\(item.type)\" (Procfile has: \(config.plan.procfile.typeNames))")
-                }
-                let added = items.reduce(0) { $0 + max(0, $1.count - supervisor.activeCount(of: $1.type)) }
-                let total = children.count + added
-                let needed = FormationRuntime.descriptorsNeeded(total, config)
-                if let limit = DescriptorLimit.ensure(needed) {
-                    throw ControlFailure("\(total) instances need about \(needed) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
-                }
-                var lines: [String] = []
-                for item in items { lines.append(try supervisor.scale(item.type, to: item.count, now: now)) }
-                report(.request(action: "scaled", targets: lines))
-                return .ok(lines)
-            case .restart(let target):
-                let names = try supervisor.restart(target, now: now)
-                report(.request(action: "restarting", targets: names))
-                return .ok(names)
-            case .stop(let target):
-                let names = try supervisor.stop(target, now: now)
-                report(.request(action: "stopping", targets: names))
-                return .ok(names)
-            case .attach:
-                throw ControlFailure("attach needs a connection of its own")
+        switch request {
+        case .hello:
+            return .ok(["pid=\(selfPid)", "root=\(config.root)", "protocol=\(ControlRequest.version)"])
+        case .ps:
+            var rows = supervisor.snapshot(now: now)
+            let sizes = canSweep ? ProcessTable.groupSizes(Set(rows.compactMap(\.pid))) : [:]
+            for i in rows.indices { rows[i].processes = rows[i].pid.flatMap { sizes[$0] } ?? 0 }
+            return .ok(rows.map(\.encoded))
+        case .attach:
+            return .error("attach needs a connection of its own")
+        case .scale(let items) where items.allSatisfy({ config.plan.procfile.index(of: $0.type) != nil }):
+            // The descriptors the new instances need, before anything changes.
+            let added = items.reduce(0) { $0 + max(0, $1.count - supervisor.activeCount(of: $1.type)) }
+            let total = children.count + added
+            let needed = FormationRuntime.descriptorsNeeded(total, config)
+            if let limit = DescriptorLimit.ensure(needed) {
+                return .error("\(total) instances need about \(needed) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
             }
-        } catch {
-            return .error(error.description)
+            return send(.control(request), now: now) ?? .error("no reply")
+        default:
+            return send(.control(request), now: now) ?? .error("no reply")
         }
     }
 
     // MARK: input and attached terminals
 
-    /// The running process of a slot: not one whose leader has exited.
-    private func runningChild(slot: Int) -> RunningChild? {
-        children.all.first { $0.slot == slot && $0.leaderStatus == nil }
-    }
-
     /// Where a slot's input goes now: its pty master under --tty, else its
     /// stdin pipe; nil while no process runs it.
     private func inputDescriptor(slot: Int) -> Int32? {
-        guard let child = runningChild(slot: slot) else { return nil }
-        if let master = child.ptyMaster { return child.outputs.contains(master) ? master : nil }
-        return child.stdin >= 0 ? child.stdin : nil
+        children.running(slot: slot)?.inputDescriptor
     }
 
     /// An `attach` request: the connection becomes a session on the target's
@@ -408,37 +398,21 @@ public final class FormationRuntime: SupervisorHost {
         }
         let slot: Int
         do throws(ControlFailure) {
-            slot = try attachSlot(target)
+            // `web` → web's first instance; `web.2` → that one.
+            slot = try supervisor.resolve(target)[0]
         } catch {
             return .error(error.description)
         }
         let name = supervisor.instances[slot].spec.name
-        guard let child = runningChild(slot: slot) else {
+        guard let child = children.running(slot: slot) else {
             return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? "stopped"))")
         }
-        if rows > 0 && cols > 0, let master = child.ptyMaster, child.outputs.contains(master) {
+        if rows > 0 && cols > 0, let master = child.openPtyMaster {
             _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))
         }
         attached.adopt(fd: fd, slot: slot, pid: child.pid, outputs: child.outputs,
                        greeting: Array(ControlReply.ok(["\(name) \(child.pid) \(child.ptyMaster == nil ? "pipe" : "tty")"]).encoded.utf8),
                        extra: extra)
         return nil
-    }
-
-    /// `web` → web's first instance; `web.2` → that one.
-    private func attachSlot(_ target: String) throws(ControlFailure) -> Int {
-        let instances = supervisor.instances
-        let members = instances.indices.filter { instances[$0].intent != .retire }
-        if config.plan.procfile.index(of: target) != nil {
-            guard let first = members.filter({ instances[$0].spec.type == target }).min(by: { instances[$0].spec.number < instances[$1].spec.number }) else {
-                throw ControlFailure("\(target) has no instances (scale it up first)")
-            }
-            return first
-        }
-        if let slot = members.first(where: { instances[$0].spec.name == target }) { return slot }
-        if let dot = target.lastIndex(of: "."), config.plan.procfile.index(of: String(target[..<dot])) != nil {
-            throw ControlFailure("no instance \(target)")
-        }
-        throw ControlFailure("unknown process type or instance \"\(target)\" (Procfile has: \(config.plan.procfile.typeNames))")
     }
 }

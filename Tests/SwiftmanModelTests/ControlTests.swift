@@ -195,7 +195,7 @@ import Testing
         let plan = try FormationPlan(procfile: Procfile.parse(Array("web: a\n".utf8), path: "Procfile"),
                                      formation: Formation(), ports: PortPlan(base: 65535))
         let host = FakeHost()
-        let sup = Supervisor(plan: plan, config: SupervisorConfig(), host: host)
+        let sup = Driver(Supervisor(plan: plan, config: SupervisorConfig(), spawner: host.spawn), host)
         sup.start(now: 0)
         #expect(throws: ControlFailure("web.2 would get port 65536, above 65535")) { try sup.scale("web", to: 3, now: 0) }
         #expect(host.spawned.count == 1, "nothing started: all or nothing")

@@ -113,7 +113,7 @@ import Testing
 @Suite struct ReadinessSupervisorTests {
     static let procfile = "web: w\nworker: k\nredis: r\nmigrate: m\n"
 
-    func make(_ configure: (inout SupervisorConfig) -> Void = { _ in }) throws -> (Supervisor, FakeHost) {
+    func make(_ configure: (inout SupervisorConfig) -> Void = { _ in }) throws -> (Driver, FakeHost) {
         try makeSupervisor(Self.procfile) { config in
             config.readiness.checks = ["redis": .port, "migrate": .exit, "web": .port]
             config.readiness.order = try! StartOrder(types: ["web", "worker", "redis", "migrate"],
@@ -123,7 +123,7 @@ import Testing
         }
     }
 
-    func state(_ sup: Supervisor, _ name: String, now: Int64 = 0) -> String? {
+    func state(_ sup: Driver, _ name: String, now: Int64 = 0) -> String? {
         sup.snapshot(now: now).first { $0.name == name }?.state
     }
 

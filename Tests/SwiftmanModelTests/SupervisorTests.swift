@@ -4,17 +4,23 @@ import Testing
 @testable import SwiftmanRuntime
 @testable import SwiftmanPlatform
 
-/// A host that records what the supervisor asks for; pids count up from 100.
-final class FakeHost: SupervisorHost {
+/// Records the effects the supervisor returns, and answers its spawns with
+/// pids counting up from 100 (or the errors in `failSpawns`).
+final class FakeHost {
     var nextPid: Int32 = 100
     var spawned: [(name: String, pid: Int32)] = []
     var signals: [(pid: Int32, signal: Signal)] = []
-    /// Groups sent Signal.continue (after a stop signal), kept apart from `signals`.
+    /// Groups sent SIGCONT (after a stop signal), kept apart from `signals`.
     var resumed: [Int32] = []
     var orphanSignals: [Signal] = []
     var events: [LifecycleEvent] = []
     var messages: [String] { events.map(\.text) }
     var failSpawns: [String: SpawnError] = [:]
+    /// Readiness checks the supervisor asked for, and the ones it called off.
+    var watched: [(name: String, pid: Int32, check: ReadyCheck)] = []
+    var cancelled: [Int32] = []
+    /// Every effect of the last input, in order.
+    var lastEffects: [SupervisorEffect] = []
 
     func spawn(_ instance: InstanceSpec, slot: Int) -> Result<Int32, SpawnError> {
         if let error = failSpawns[instance.name] { return .failure(error) }
@@ -22,30 +28,86 @@ final class FakeHost: SupervisorHost {
         spawned.append((instance.name, nextPid))
         return .success(nextPid)
     }
-    func signal(group: Int32, _ signal: Signal) {
-        if signal == Signal.continue { resumed.append(group) } else { signals.append((group, signal)) }
+
+    /// Carries out (records) the effects; returns the reply, if any.
+    @discardableResult
+    func apply(_ effects: [SupervisorEffect]) -> ControlReply? {
+        lastEffects = effects
+        var reply: ControlReply?
+        for effect in effects {
+            switch effect {
+            case .signal(let group, let signal):
+                if signal == .continue { resumed.append(group) } else { signals.append((group, signal)) }
+            case .signalOrphans(let signal): orphanSignals.append(signal)
+            case .report(let event): events.append(event)
+            case .watchReadiness(let spec, let pid, let check): watched.append((spec.name, pid, check))
+            case .cancelReadiness(let pid): cancelled.append(pid)
+            case .reply(let answer): reply = answer
+            }
+        }
+        return reply
     }
-    func signalOrphans(_ signal: Signal) { orphanSignals.append(signal) }
-    func report(_ event: LifecycleEvent) { events.append(event) }
-    /// Readiness checks the supervisor asked for, and the ones it called off.
-    var watched: [(name: String, pid: Int32, check: ReadyCheck)] = []
-    var cancelled: [Int32] = []
-    func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) { watched.append((instance.name, pid, check)) }
-    func cancelReadiness(pid: Int32) { cancelled.append(pid) }
 
     func pid(_ name: String) -> Int32 { spawned.last { $0.name == name }!.pid }
+}
+
+/// Drives a supervisor with inputs (one call, one input) and hands its
+/// effects to the fake host; control requests answer as the socket would.
+final class Driver {
+    let supervisor: Supervisor
+    let host: FakeHost
+
+    init(_ supervisor: Supervisor, _ host: FakeHost) {
+        self.supervisor = supervisor
+        self.host = host
+    }
+
+    @discardableResult
+    func send(_ input: SupervisorInput, now: Int64) -> ControlReply? { host.apply(supervisor.handle(input, now: now)) }
+
+    func start(now: Int64) { send(.start, now: now) }
+    func childExited(pid: Int32, status: SwiftmanModel.ExitStatus, now: Int64) { send(.childExited(pid: pid, status: status), now: now) }
+    func leaderExited(pid: Int32, status: SwiftmanModel.ExitStatus, remaining: Int, now: Int64) {
+        send(.leaderExited(pid: pid, status: status, remaining: remaining), now: now)
+    }
+    func instanceReady(pid: Int32, now: Int64) { send(.ready(pid: pid), now: now) }
+    func requestStop(signal: Signal?, now: Int64) { send(signal.map(SupervisorInput.signal) ?? .outputClosed, now: now) }
+    func forward(signal: Signal) { send(.signal(signal), now: 0) }
+    func tick(now: Int64) { send(.timers, now: now) }
+
+    func scale(_ type: String, to count: Int, now: Int64) throws(ControlFailure) -> String {
+        try control(.scale([.init(type: type, count: count)]), now: now)[0]
+    }
+    func restart(_ target: String, now: Int64) throws(ControlFailure) -> [String] { try control(.restart(target), now: now) }
+    func stop(_ target: String, now: Int64) throws(ControlFailure) -> [String] { try control(.stop(target), now: now) }
+
+    func control(_ request: ControlRequest, now: Int64) throws(ControlFailure) -> [String] {
+        switch send(.control(request), now: now) {
+        case .ok(let lines)?: return lines
+        case .error(let message)?: throw ControlFailure(message)
+        case nil: throw ControlFailure("no reply")
+        }
+    }
+
+    func snapshot(now: Int64) -> [InstanceStatus] { supervisor.snapshot(now: now) }
+    func disposability() -> DisposabilityReport { supervisor.disposability() }
+    var instances: [Supervisor.Instance] { supervisor.instances }
+    var phase: Supervisor.Phase { supervisor.phase }
+    var exitCode: Int32 { supervisor.exitCode }
+    var isFinished: Bool { supervisor.isFinished }
+    var nextDeadline: Int64? { supervisor.nextDeadline }
 }
 
 let second: Int64 = 1_000_000_000
 
 func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Formation = Formation(),
-                    configure: (inout SupervisorConfig) -> Void = { _ in }) throws -> (Supervisor, FakeHost) {
+                    configure: (inout SupervisorConfig) -> Void = { _ in }) throws -> (Driver, FakeHost) {
     let plan = try FormationPlan(procfile: Procfile.parse(Array(procfile.utf8), path: "Procfile"),
                                  formation: formation, ports: PortPlan(base: 5000))
     var config = SupervisorConfig()
     configure(&config)
     let host = FakeHost()
-    return (Supervisor(plan: plan, config: config, host: host), host)
+    return (Driver(Supervisor(plan: plan, config: config, spawner: host.spawn), host), host)
 }
 
 @Suite struct SupervisorTests {
@@ -204,7 +266,8 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
     @Test func unknownPidIsAnOrphan() throws {
         let (sup, host) = try makeSupervisor()
         sup.start(now: 0)
-        #expect(!sup.childExited(pid: 9999, status: .exited(0), now: 0))
+        sup.childExited(pid: 9999, status: .exited(0), now: 0)
+        #expect(host.lastEffects.isEmpty, "an orphan's exit is not the supervisor's business")
         #expect(host.messages.count == 2, "an orphan's exit is not announced")
     }
 

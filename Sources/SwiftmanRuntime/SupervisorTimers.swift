@@ -1,0 +1,21 @@
+import SwiftmanModel
+
+/// The supervisor's timers (restart backoff, grace deadlines, ready timeouts)
+/// as a source: when one is due, the supervisor gets `.timers`.
+final class SupervisorTimers: EventSource {
+    private unowned let supervisor: Supervisor
+    private let due: (_ now: Int64) -> Void
+
+    init(_ supervisor: Supervisor, due: @escaping (_ now: Int64) -> Void) {
+        self.supervisor = supervisor
+        self.due = due
+    }
+
+    func register(in set: inout PollSet, now: Int64) {}
+    func handle(fd: Int32, events: Int16, now: Int64) {}
+    var nextDeadline: Int64? { supervisor.nextDeadline }
+
+    func due(now: Int64) {
+        if let deadline = supervisor.nextDeadline, deadline <= now { due(now) }
+    }
+}
