@@ -111,7 +111,8 @@ import Testing
             return
         }
         let block = readme[start.upperBound...].prefix { _ in true }
-        let expected = block[..<block.range(of: "```")!.lowerBound].split(separator: "\n").map(String.init)
+        let end = try #require(block.range(of: "```"), "the README's `check` example has no closing fence")
+        let expected = block[..<end.lowerBound].split(separator: "\n").map(String.init)
         let project = try Project()
         let process = try project.swiftman(["-c", "cd \"$0\" && exec \"$1\" check -f Procfile.example -m web=2,worker=1",
                                             repositoryRoot, Binary.path], executable: "/bin/sh")

@@ -87,13 +87,6 @@ private extension Swiftman {
         }
         return Dictionary(last.map { ($0.name, $0) }) { a, _ in a }
     }
-
-    /// Reads output for `seconds` (so nothing backs up while we wait).
-    func idle(_ seconds: Double) {
-        _ = try? waitFor("nothing", timeout: seconds) { _ in false }
-    }
-
-    /// The pid swiftman printed for the latest start of `name`.
 }
 
 /// A short private directory for XDG_RUNTIME_DIR (the derived socket path must fit in sun_path).
@@ -202,7 +195,7 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
             let pid = try #require(before[name]?.pid)
             #expect(eventually { !isAlive(pid) }, "\(name) (pid \(pid)) still alive")
         }
-        #expect(!swiftman.messages(from: "system").contains { $0.hasPrefix("web.1 terminated") || $0.hasPrefix("web.1 exited") })
+        swiftman.expectNoLine(from: "system", for: 0.5) { $0.hasPrefix("web.1 terminated") || $0.hasPrefix("web.1 exited") }
         #expect(isAlive(try #require(before["web.1"]?.pid)))
 
         // Scaling up again brings web.2 back on its own port, listed once.
@@ -275,11 +268,10 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         #expect(stopNope.code == 2)
         #expect(stopNope.stderr.contains("nope"), "\(stopNope.stderr)")
 
-        swiftman.idle(1)
+        swiftman.expectAbsent("web.2", for: 1)
         let after = try project.ps()
         #expect(after.map(\.name) == ["web.1", "worker.1"], "\(after)")
         #expect(after.map(\.pid) == ["web.1", "worker.1"].map { before[$0]?.pid })
-        #expect(!swiftman.stdout.contains("web.2"))
 
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait(timeout: 30) == 0)
@@ -382,13 +374,14 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         #expect(stop.code == 0, "\(stop.stderr)")
         try swiftman.waitFor(line: "worker.1 terminated by SIGTERM", from: "system")
         #expect(eventually { !isAlive(worker) })
-        // Well past the 0.5 s restart backoff.
-        swiftman.idle(3)
+        // Not started again, well past the 0.5 s restart backoff.
+        swiftman.expectAbsent("a second start of worker.1", for: 3) {
+            IntegrationTests.messages(from: "system", in: $0).filter { $0.hasPrefix("worker.1 started") }.count > 1
+        }
         let stopped = try project.ps()
         let row = try #require(stopped.first { $0.name == "worker.1" })
         #expect(row.state == "stopped", "\(stopped)")
         #expect(row.pid == nil)
-        #expect(swiftman.messages(from: "system").filter { $0.hasPrefix("worker.1 started") }.count == 1)
         #expect(stopped.first { $0.name == "web.1" }?.pid == first["web.1"]?.pid)
 
         let restart = try project.control(["restart", "worker.1"])

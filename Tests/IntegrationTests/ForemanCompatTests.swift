@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 /// The directory of the swiftman binary, first on PATH (scripts call `swiftman`).
+/// Whether the program at `path` is there to run (tests that need it are skipped otherwise).
+private func installed(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
+
 private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPathComponent().path
     + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
 
@@ -160,17 +163,14 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
     }
 
     /// Runs `script` in `shell` in the project directory, swiftman on PATH.
-    private func shell(_ project: Project, _ shell: String, _ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String)? {
-        guard FileManager.default.isExecutableFile(atPath: shell) else {
-            print("skipped: \(shell) is not installed (apt-get install -y \(URL(fileURLWithPath: shell).lastPathComponent))")
-            return nil
-        }
+    private func shell(_ project: Project, _ shell: String, _ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
         let process = try project.swiftman(arguments, environment: ["PATH": pathWithSwiftman], executable: shell)
         let code = try process.wait()
         return (code, process.stdout, process.stderr)
     }
 
-    @Test func bashLoadsAndCompletes() throws {
+    @Test(.enabled(if: installed("/bin/bash"), "bash is not installed (apt-get install -y bash)"))
+    func bashLoadsAndCompletes() throws {
         let project = try project()
         let script = """
             source <(swiftman completion bash) || exit 9
@@ -183,7 +183,7 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
             c swiftman start --no-p
             c swiftman stop w
             """
-        guard let result = try shell(project, "/bin/bash", ["-c", script]) else { return }
+        let result = try shell(project, "/bin/bash", ["-c", script])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").map(String.init) == [
@@ -192,7 +192,8 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
         ], "\(result.stdout)")
     }
 
-    @Test func zshLoadsAndCompletes() throws {
+    @Test(.enabled(if: installed("/usr/bin/zsh"), "zsh is not installed (apt-get install -y zsh)"))
+    func zshLoadsAndCompletes() throws {
         let project = try project()
         // compadd only works inside a completion widget: a stand-in prints what it is given.
         let script = """
@@ -204,7 +205,7 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
             words=(swiftman start -f Procfile.dev ''); CURRENT=5; _swiftman
             words=(swiftman export ''); CURRENT=3; _swiftman
             """
-        guard let result = try shell(project, "/usr/bin/zsh", ["-fc", script]) else { return }
+        let result = try shell(project, "/usr/bin/zsh", ["-fc", script])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").map(String.init) == [
@@ -212,7 +213,8 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
         ], "\(result.stdout)")
     }
 
-    @Test func fishLoadsAndCompletes() throws {
+    @Test(.enabled(if: installed("/usr/bin/fish"), "fish is not installed (apt-get install -y fish)"))
+    func fishLoadsAndCompletes() throws {
         let project = try project()
         let script = """
             swiftman completion fish | source; or exit 9
@@ -222,7 +224,7 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
             echo ---
             complete -C 'swiftman start --no-p'
             """
-        guard let result = try shell(project, "/usr/bin/fish", ["--no-config", "-c", script]) else { return }
+        let result = try shell(project, "/usr/bin/fish", ["--no-config", "-c", script])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
         let sections = result.stdout.components(separatedBy: "---\n")
@@ -254,11 +256,8 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
         }
     }
 
-    @Test func manRendersItWithoutWarnings() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/man") else {
-            print("skipped: man is not installed (apt-get install -y man-db)")
-            return
-        }
+    @Test(.enabled(if: installed("/usr/bin/man"), "man is not installed (apt-get install -y man-db)"))
+    func manRendersItWithoutWarnings() throws {
         let project = try Project()
         let process = try project.swiftman(["-c", "MANWIDTH=80 man --warnings -l \"$0\" > rendered.txt", repositoryRoot + "/docs/swiftman.1"],
                                            executable: "/bin/sh")

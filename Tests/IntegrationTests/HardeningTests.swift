@@ -66,6 +66,53 @@ private final class HTTPishServer {
     }
 }
 
+/// A listener whose queue is full: listen(2) with a backlog of 0, then
+/// connections that are never accepted until the kernel refuses one more with
+/// EAGAIN (a non-blocking connect to a Unix socket whose backlog is full). A
+/// live server under a burst looks like this: it is not stale.
+private final class FullBacklogServer {
+    let path: String
+    private let fd: Int32
+    private var queued: [Int32] = []
+    init(_ path: String) throws {
+        self.path = path
+        fd = sm_unix_listen(path, 0)
+        guard fd >= 0 else { throw HarnessError("listen \(path): \(errno)") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw HarnessError("path too long: \(path)") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        for _ in 0..<64 {
+            let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard client >= 0 else { throw HarnessError("socket: \(errno)") }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            let error = errno
+            if rc == 0 {
+                queued.append(client)
+                continue
+            }
+            close(client)
+            if error == EAGAIN { return }
+            throw HarnessError("connect \(path): \(error)")
+        }
+        throw HarnessError("\(path): 64 connections queued and still no EAGAIN")
+    }
+    deinit {
+        for client in queued { close(client) }
+        close(fd)
+    }
+}
+
+/// Runs `/usr/bin/env ARGUMENTS` as uid and gid 65534 (setpriv) in the project
+/// directory, tagged like every process of the project.
+private func asSecondUser(_ project: Project, _ arguments: [String]) throws -> Swiftman {
+    try project.swiftman([SecondUser.setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups"] + arguments,
+                         executable: "/usr/bin/env")
+}
+
 /// Runs `script` under /bin/sh in the project directory (its stdout/stderr captured).
 private func shell(_ project: Project, _ script: String, environment: [String: String] = [:],
                    timeout: Double = 60) throws -> (code: Int32, stdout: String, stderr: String) {
@@ -354,6 +401,29 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
         project.expectNothingLeft()
     }
 
+    /// Only ECONNREFUSED means stale: a live listener whose queue is full
+    /// (connect fails with EAGAIN) is another program's socket, left alone.
+    @Test func aLiveSocketWithAFullBacklogIsNotStale() throws {
+        let project = try Project(procfile: "web: touch ran; exec sleep 1000\n")
+        let socket = project.path("full.sock")
+        let server = try FullBacklogServer(socket)
+        let before = inode(socket)
+        let start = try project.swiftman(["start", "-f", project.path("Procfile"), "--no-color", "--no-timestamp",
+                                          "--socket", socket])
+        let code = try? start.wait(timeout: 20)
+        #expect(code == 1, "a full listener was taken for a stale socket: \(start.stdout)\n\(start.stderr)")
+        if code == nil {
+            start.signal(SIGTERM)
+            _ = try? start.wait(timeout: 20)
+        }
+        #expect(start.stderr.contains("another program is listening"), "\(start.stderr)")
+        #expect(!start.stdout.contains("started with pid"), "\(start.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: project.path("ran")), "a child ran")
+        #expect(before?.type == S_IFSOCK && inode(socket)?.ino == before?.ino, "the listener's socket was replaced")
+        withExtendedLifetime(server) {}
+        project.expectNothingLeft()
+    }
+
     @Test func anotherProgramsSocketIsNeverRemoved() throws {
         let project = try Project(procfile: sleeper)
         for kind in ["silent", "http"] {
@@ -391,6 +461,69 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
         #expect(try dangling.wait(timeout: 10) == 1)
         #expect(dangling.stderr.contains("symbolic link"), "\(dangling.stderr)")
         #expect(inode(link)?.type == S_IFLNK)
+        project.expectNothingLeft()
+    }
+}
+
+// MARK: - The socket's ownership rules across users (issue 22)
+
+/// What the mode bits would allow, the uid checks refuse: the server answers
+/// only its own uid or root (SO_PEERCRED), and `connect` believes only a server
+/// of its own uid or root.
+@Suite struct SecondUserSocketTests {
+    @Test(.enabled(if: SecondUser.available, SecondUser.unavailable))
+    func serverRefusesControlFromAnotherUser() throws {
+        let project = try Project(procfile: sleeper)
+        chmod(project.dir, 0o755)
+        let socket = project.path("s.sock")
+        let swiftman = try project.start(["--socket", socket])
+        try swiftman.waitFor(line: "port=5000 ps=web.1", from: "web.1")
+        let pid = try #require(swiftman.startedPid("web.1"))
+        // The filesystem lets anyone connect: only the peer-uid check is left.
+        #expect(chmod(socket, 0o666) == 0)
+        for command in [["ps"], ["stop", "web"]] {
+            let other = try asSecondUser(project, [Binary.path] + command + ["--socket", socket])
+            let code = try other.wait(timeout: 30)
+            #expect(code != 0, "\(command): exit \(code): \(other.stdout)")
+            #expect(other.stderr.contains("permission denied: uid 65534 does not own this formation"),
+                    "\(command): \(other.stderr)")
+            #expect(!other.stdout.contains("web.1"), "\(command): \(other.stdout)")
+        }
+        // The instance was not stopped: same pid, running, nothing said about it.
+        let ps = try project.run(["ps", "--socket", socket])
+        #expect(ps.code == 0, "\(ps.stderr)")
+        let row = ps.stdout.split(separator: "\n").first { $0.hasPrefix("web.1 ") }.map(String.init) ?? ""
+        #expect(row.contains(" \(pid) ") && row.contains("running"), "\(ps.stdout)")
+        #expect(kill(pid, 0) == 0, "web.1 (pid \(pid)) is gone")
+        swiftman.expectNoLine(from: "system", for: 0.5) { $0.hasPrefix("web.1 terminated") || $0.hasPrefix("web.1 exited") }
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait(timeout: 30) == 0)
+        project.expectNothingLeft()
+    }
+
+    /// Root's `connect` to a formation run by 65534 (whose server would
+    /// answer root): refused by the client, which never says it connected.
+    @Test(.enabled(if: SecondUser.available, SecondUser.unavailable))
+    func connectDoesNotBelieveAServerOfAnotherUser() throws {
+        let project = try Project(procfile: sleeper)
+        let shared = project.path("shared")
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        chmod(shared, 0o777)
+        chmod(project.dir, 0o755)
+        let socket = shared + "/s.sock"
+        let foreign = try asSecondUser(project, [Binary.path, "start", "-f", project.path("Procfile"), "--no-timestamp",
+                                                 "--no-color", "--socket", socket])
+        try foreign.waitFor(line: "port=5000 ps=web.1", from: "web.1")
+        let client = try project.swiftman(["connect", "web", "--socket", socket], stdin: .terminal)
+        // (waitFor throws at once when the client exits without connecting.)
+        let connected = (try? client.waitFor("connected to", timeout: 20)) != nil
+        #expect(!connected, "connect believed a server of uid 65534: \(client.stdout)")
+        if connected { client.type(bytes: [0x1d]) }
+        #expect(try client.wait(timeout: 20) == 1, "\(client.stdout)")
+        #expect(client.stdout.contains("does not run as you"), "\(client.stdout)")
+        #expect(!client.stdout.contains("connected to"), "\(client.stdout)")
+        foreign.signal(SIGTERM)
+        #expect(try foreign.wait(timeout: 30) == 0)
         project.expectNothingLeft()
     }
 }

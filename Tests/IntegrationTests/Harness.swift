@@ -355,6 +355,55 @@ final class Swiftman {
         }
     }
 
+    /// Reads swiftman's output for `seconds`, expecting nothing in particular.
+    func keepReading(for seconds: Double) {
+        let deadline = now() + seconds
+        while now() < deadline {
+            _ = reap()
+            pump(seconds: min(0.1, deadline - now()))
+        }
+    }
+
+    /// The one way to assert that something does not happen: reads swiftman's
+    /// output for the whole window of `seconds` and records an issue as soon
+    /// as `predicate(stdout)` holds. (Sleeping and then looking at `stdout`
+    /// would only look at what was read before the sleep.)
+    func expectAbsent(_ what: String, for seconds: Double, sourceLocation: SourceLocation = #_sourceLocation,
+                      _ predicate: (String) -> Bool) {
+        let deadline = now() + seconds
+        while true {
+            if predicate(stdout) {
+                Issue.record("\(what) appeared within \(seconds) s\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)",
+                             sourceLocation: sourceLocation)
+                return
+            }
+            let left = deadline - now()
+            if left <= 0 { return }
+            _ = reap()
+            pump(seconds: min(0.1, left))
+        }
+    }
+
+    /// Nothing containing `text` in stdout during the next `seconds`.
+    func expectAbsent(_ text: String, for seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectAbsent("\"\(text)\"", for: seconds, sourceLocation: sourceLocation) { $0.contains(text) }
+    }
+
+    /// No line from `name` (`web.1`, `system`) matching `predicate` during the next `seconds`.
+    func expectNoLine(from name: String, for seconds: Double, sourceLocation: SourceLocation = #_sourceLocation,
+                      where predicate: @escaping (String) -> Bool) {
+        expectAbsent("a matching line from \(name)", for: seconds, sourceLocation: sourceLocation) {
+            IntegrationTests.messages(from: name, in: $0).contains(where: predicate)
+        }
+    }
+
+    /// Bytes written to swiftman's stdin (`.pipe`) that nobody has read yet
+    /// (FIONREAD on our end: a pipe's ends share one buffer).
+    var unreadInput: Int {
+        precondition(inFD >= 0, "swiftman was not given a stdin pipe")
+        return Int(sm_bytes_readable(inFD))
+    }
+
     /// Waits for swiftman to exit and returns its exit code (128 + n when killed by
     /// signal n); then reads what is left of its output.
     @discardableResult

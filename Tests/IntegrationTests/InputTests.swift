@@ -74,8 +74,7 @@ private extension Swiftman {
         // End of input: reading stops, the child's stdin stays open (cat runs on).
         swiftman.closeInput()
         try swiftman.waitFor(line: "input: end of standard input; worker.1's stdin stays open", from: "system")
-        usleep(300_000)
-        #expect(!swiftman.messages(from: "system").contains { $0.hasPrefix("worker.1 exited") }, "\(swiftman.stdout)")
+        swiftman.expectNoLine(from: "system", for: 0.5) { $0.hasPrefix("worker.1 exited") }
         #expect(swiftman.messages(from: "web.1").isEmpty, "\(swiftman.stdout)")
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
@@ -88,8 +87,8 @@ private extension Swiftman {
         try swiftman.waitFor(linePrefix: "worker.1 started", from: "system")
         // The terminal stays in canonical mode: a line goes once Enter is pressed.
         swiftman.type("typed at the terminal")
-        usleep(300_000)
-        #expect(!swiftman.messages(from: "web.1").contains("typed at the terminal"))
+        // (Raw mode would send the keys at once, and cat's partial line shows after 250 ms.)
+        swiftman.expectNoLine(from: "web.1", for: 1) { $0.contains("typed at the terminal") }
         swiftman.type("\r")
         try swiftman.waitFor(line: "typed at the terminal", from: "web.1")
         // Ctrl-C: SIGINT from the terminal's driver stops the formation.
@@ -105,9 +104,12 @@ private extension Swiftman {
         let project = try Project(procfile: "web: cat\n")
         let swiftman = try project.start(stdin: .pipe)
         try swiftman.waitFor(linePrefix: "web.1 started with pid", from: "system")
-        swiftman.type("not for anyone\n")
-        usleep(500_000)
-        #expect(swiftman.messages(from: "web.1").isEmpty, "\(swiftman.stdout)")
+        let typed = "not for anyone\n"
+        swiftman.type(typed)
+        // Nothing reaches web.1 (cat would echo it) while swiftman runs on...
+        swiftman.expectNoLine(from: "web.1", for: 1) { _ in true }
+        // ...and the bytes are still in swiftman's stdin pipe: nobody read them.
+        #expect(swiftman.unreadInput == typed.utf8.count, "swiftman read its stdin without --input")
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
         project.expectNothingLeft()
@@ -170,14 +172,13 @@ private extension Swiftman {
         #expect(try client.wait() == 0)
         // A chosen detach key.
         second.type(bytes: [0x01])
-        #expect(!second.stdout.contains("detached"))
+        second.expectAbsent("detached", for: 0.5)
         let third = try project.connect("web", ["--detach-keys", "ctrl-a"], expect: "detach with Ctrl-A")
         third.type(bytes: [0x01])
         try third.waitFor("detached from web.1")
         #expect(try third.wait() == 0)
-        usleep(200_000)
+        swiftman.expectNoLine(from: "system", for: 0.5) { $0.hasPrefix("web.1 exited") || $0.hasPrefix("web.1 terminated") }
         #expect(kill(pid, 0) == 0, "web.1 was stopped by a detach")
-        #expect(!swiftman.messages(from: "system").contains { $0.hasPrefix("web.1 exited") || $0.hasPrefix("web.1 terminated") })
         // The formation stops: the remaining session ends with it.
         swiftman.signal(SIGTERM)
         #expect(try second.wait() == 0)

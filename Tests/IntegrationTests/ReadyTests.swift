@@ -70,7 +70,9 @@ private extension Project {
         try swiftman.waitFor(line: "web up", from: "web.1")
         let system = swiftman.messages(from: "system")
         #expect(system.contains("web.1 waiting for migrate (exit 0)"))
-        #expect(swiftman.stdout.range(of: "migrated")!.lowerBound < swiftman.stdout.range(of: "web.1 started with pid")!.lowerBound)
+        let migrated = try #require(swiftman.stdout.range(of: "migrated"), "\(swiftman.stdout)")
+        let webStarted = try #require(swiftman.stdout.range(of: "web.1 started with pid"), "\(swiftman.stdout)")
+        #expect(migrated.lowerBound < webStarted.lowerBound, "\(swiftman.stdout)")
         #expect(system.contains { $0.hasPrefix("migrate.1 ready after ") && $0.hasSuffix("(exit 0)") })
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
@@ -92,15 +94,21 @@ private extension Project {
         project.expectNothingLeft()
     }
 
-    @Test func aDependencyNotReadyInTimeStopsTheFormation() throws {
+    /// The timeout from `SWIFTMAN_READY_TIMEOUT`, or from `--ready-timeout`,
+    /// which wins over the variable (600 s there would outlast the test).
+    @Test(arguments: [
+        ([], ["SWIFTMAN_READY_TIMEOUT": "0.5"]),
+        (["--ready-timeout", "0.5"], ["SWIFTMAN_READY_TIMEOUT": "600"]),
+    ] as [([String], [String: String])])
+    func aDependencyNotReadyInTimeStopsTheFormation(flags: [String], environment: [String: String]) throws {
         let base = freeBasePort(types: 2)
         let project = try Project(procfile: """
             db: echo "db never listens"; exec sleep 1000
             web: echo "web up"; exec sleep 1000
             """)
         let started = now()
-        let swiftman = try project.start(["-p", "\(base)", "--after", "web=db"],
-                                         environment: ["SWIFTMAN_READY": "db=port", "SWIFTMAN_READY_TIMEOUT": "0.5"])
+        let swiftman = try project.start(["-p", "\(base)", "--after", "web=db"] + flags,
+                                         environment: ["SWIFTMAN_READY": "db=port"].merging(environment) { $1 })
         #expect(try swiftman.wait() == 1)
         #expect(now() - started < 10)
         let system = swiftman.messages(from: "system")
@@ -120,7 +128,9 @@ private extension Project {
         #expect(system.contains("client.1 waiting for app (a line containing \"listening on\")"))
         let ready = try #require(system.first { $0.hasPrefix("app.1 ready after ") })
         #expect(ready.hasSuffix("(a line containing \"listening on\")"))
-        #expect(swiftman.stdout.range(of: "listening on 6100")!.lowerBound < swiftman.stdout.range(of: "client.1 started")!.lowerBound)
+        let listening = try #require(swiftman.stdout.range(of: "listening on 6100"), "\(swiftman.stdout)")
+        let clientStarted = try #require(swiftman.stdout.range(of: "client.1 started"), "\(swiftman.stdout)")
+        #expect(listening.lowerBound < clientStarted.lowerBound, "\(swiftman.stdout)")
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
         project.expectNothingLeft()
