@@ -79,6 +79,16 @@ public enum Children {
         }
     }
 
+    /// Waits for the child `pid` to end and reaps it; nil when it is not our
+    /// child (or was reaped already).
+    public static func wait(for pid: ProcessID) -> Termination? {
+        var status: Int32 = 0
+        while true {
+            if waitpid(pid.rawValue, &status, 0) == pid.rawValue { return Termination(status: status) }
+            if errno != EINTR { return nil }
+        }
+    }
+
     /// Waits for and reaps every child, until none is left.
     public static func reapAllBlocking() {
         var status: Int32 = 0
