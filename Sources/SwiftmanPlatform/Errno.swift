@@ -10,6 +10,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     @inlinable public static var current: Errno { Errno(errno) }
     /// strerror: `No such file or directory`.
     public var description: String { errnoDescription(rawValue) }
+    @inlinable public static func == (a: Errno, b: Errno) -> Bool { a.rawValue == b.rawValue }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     @inlinable public static var interrupted: Errno { Errno(EINTR) }
     /// EAGAIN (the same number as EWOULDBLOCK on Linux): a non-blocking call

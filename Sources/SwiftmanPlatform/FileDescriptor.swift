@@ -17,6 +17,11 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable, CustomString
     @inlinable public static var standardError: FileDescriptor { FileDescriptor(rawValue: 2) }
 
     public var description: String { "fd \(rawValue)" }
+
+    // Spelled out so that they inline across modules: descriptors key the
+    // relay path's dictionaries.
+    @inlinable public static func == (a: FileDescriptor, b: FileDescriptor) -> Bool { a.rawValue == b.rawValue }
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 // MARK: opening and closing
