@@ -17,14 +17,13 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     /// EAGAIN (the same number as EWOULDBLOCK on Linux): a non-blocking call
     /// that would have waited.
     @inlinable public static var wouldBlock: Errno { Errno(EAGAIN) }
-    public static let noEntry = Errno(ENOENT)
-    public static let exists = Errno(EEXIST)
-    public static let connectionRefused = Errno(ECONNREFUSED)
-    public static let connectionReset = Errno(ECONNRESET)
-    public static let brokenPipe = Errno(EPIPE)
-    public static let ioError = Errno(EIO)
-    public static let isDirectory = Errno(EISDIR)
-    public static let argumentListTooLong = Errno(E2BIG)
+    @inlinable public static var noEntry: Errno { Errno(ENOENT) }
+    @inlinable public static var exists: Errno { Errno(EEXIST) }
+    @inlinable public static var connectionRefused: Errno { Errno(ECONNREFUSED) }
+    @inlinable public static var connectionReset: Errno { Errno(ECONNRESET) }
+    @inlinable public static var brokenPipe: Errno { Errno(EPIPE) }
+    @inlinable public static var ioError: Errno { Errno(EIO) }
+    @inlinable public static var argumentListTooLong: Errno { Errno(E2BIG) }
 }
 
 /// strerror(errno) as a Swift string.

@@ -22,8 +22,8 @@ public struct PollList {
 
     public init() {}
 
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
+    @inlinable public var count: Int { entries.count }
+    @inlinable public var isEmpty: Bool { entries.isEmpty }
 
     @inlinable
     public mutating func append(_ fd: FileDescriptor, _ events: PollEvents) {
