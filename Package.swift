@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "SwiftmanRuntime", dependencies: ["SwiftmanModel", "SwiftmanPlatform"]),
         .executableTarget(name: "swiftman", dependencies: ["SwiftmanModel", "SwiftmanPlatform", "SwiftmanRuntime"]),
         .testTarget(name: "SwiftmanModelTests", dependencies: ["SwiftmanModel", "SwiftmanPlatform", "SwiftmanRuntime"]),
+        // The runtime and the platform under it (and the model's signal numbers against Glibc's).
         .testTarget(name: "SwiftmanRuntimeTests", dependencies: ["SwiftmanModel", "SwiftmanPlatform", "SwiftmanRuntime"]),
         // Resources/ holds the Python programs the tests run (by path, not bundled).
         .testTarget(name: "IntegrationTests", dependencies: ["CSwiftman", "swiftman"], exclude: ["Resources"]),

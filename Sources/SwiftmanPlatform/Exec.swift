@@ -36,11 +36,10 @@ public enum Exec {
     /// execve(2); returns only on failure, with errno.
     public static func replaceProcess(executable: String, arguments: [String],
                                       environment: [String: String]) -> Int32 {
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
+        let argv = CStringArray(arguments)
+        let envp = CStringArray(environment: environment)
         restoreSignals()
-        execve(executable, argv, envp)
+        withExtendedLifetime((argv, envp)) { _ = execve(executable, argv.nullTerminated(), envp.nullTerminated()) }
         let error = errno
         SignalSetup.install()
         return error

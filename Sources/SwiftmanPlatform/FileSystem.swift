@@ -4,28 +4,47 @@ import Glibc
 public enum FileSystem {
     /// Reads a whole file.
     public static func read(_ path: String) throws(Errno) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw Errno.current }
-        defer { close(fd) }
+        let fd = try FileDescriptor.open(path, .readOnly)
+        defer { fd.close() }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Errno.current
-            }
+            let n = try chunk.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }.get()
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
         }
         return bytes
     }
 
+    /// Creates or replaces the file at `path` with `bytes`.
+    public static func write(_ bytes: [UInt8], to path: String) throws(Errno) {
+        let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate])
+        defer { fd.close() }
+        try fd.writeAll(bytes)
+    }
+
+    /// mkdir(2) of one directory (EEXIST when something is there).
+    public static func makeDirectory(_ path: String, permissions: UInt32) throws(Errno) {
+        try check(mkdir(path, mode_t(permissions)))
+    }
+
+    /// unlink(2).
+    public static func remove(_ path: String) throws(Errno) {
+        try check(unlink(path))
+    }
+
+    /// stat(2), or lstat(2) when `followingLinks` is false (a symbolic link
+    /// is then described, not where it points).
+    public static func status(_ path: String, followingLinks: Bool = true) throws(Errno) -> FileStatus {
+        var st = stat()
+        try check(followingLinks ? stat(path, &st) : lstat(path, &st))
+        return FileStatus(st)
+    }
+
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        (try? status(path))?.kind == .directory
     }
 
     /// The directory part of a path ("." when there is none).
@@ -61,26 +80,34 @@ public enum FileSystem {
     }
 }
 
-/// strerror(errno) as a Swift string.
-public func errnoDescription(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
-}
+/// What stat(2) says about a file, as far as swiftman asks.
+public struct FileStatus: Equatable, Sendable {
+    public enum Kind: Sendable { case regular, directory, symbolicLink, socket, other }
 
-/// `read(2)`, reachable from types that have their own `read` method.
-@inline(__always)
-public func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ n: Int) -> Int { read(fd, buffer, n) }
+    public let kind: Kind
+    /// The permission bits (mode & 07777).
+    public let permissions: UInt32
+    public let owner: UserID
+    /// Device and inode: the file's identity.
+    public let device: UInt64
+    public let inode: UInt64
 
-/// An error number from a system call, as a value.
-public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: Int32
-    public init(_ rawValue: Int32) { self.rawValue = rawValue }
-    /// The calling thread's errno now.
-    public static var current: Errno { Errno(errno) }
-    public var description: String { errnoDescription(rawValue) }
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symbolicLink
+        case S_IFSOCK: kind = .socket
+        default: kind = .other
+        }
+        permissions = UInt32(st.st_mode & 0o7777)
+        owner = UserID(rawValue: st.st_uid)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
 
-    public static let interrupted = Errno(EINTR)
-    public static let wouldBlock = Errno(EAGAIN)
-    public static let noEntry = Errno(ENOENT)
-    public static let connectionRefused = Errno(ECONNREFUSED)
-    public static let argumentListTooLong = Errno(E2BIG)
+    /// The same file (device and inode).
+    public func isSameFile(as other: FileStatus) -> Bool {
+        device == other.device && inode == other.inode
+    }
 }

@@ -24,11 +24,11 @@ public enum Platform {
 
     /// The user name for `uid` from /etc/passwd (no NSS: the binary is
     /// static), for messages; nil when unknown.
-    public static func userName(_ uid: uid_t) -> String? {
+    public static func userName(_ uid: UserID) -> String? {
         guard let bytes = try? FileSystem.read("/etc/passwd") else { return nil }
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            if fields.count > 2, String(decoding: fields[2], as: UTF8.self) == String(uid) {
+            if fields.count > 2, String(decoding: fields[2], as: UTF8.self) == String(uid.rawValue) {
                 return String(decoding: fields[0], as: UTF8.self)
             }
         }
@@ -36,7 +36,20 @@ public enum Platform {
     }
 
     /// `uid 1001 (mallory)`.
-    public static func describeUser(_ uid: uid_t) -> String {
+    public static func describeUser(_ uid: UserID) -> String {
         userName(uid).map { "uid \(uid) (\($0))" } ?? "uid \(uid)"
     }
+}
+
+/// A user id, as a value.
+public struct UserID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Ours (the real uid).
+    public static var current: UserID { UserID(rawValue: getuid()) }
+    public static let root = UserID(rawValue: 0)
+
+    /// `1001`.
+    public var description: String { String(rawValue) }
 }

@@ -1,21 +1,8 @@
 import Glibc
-import CSwiftman
 
-/// What Linux tells us about processes: our children through /proc, process
-/// groups through kill(2), and the child-subreaper setting that hands us the
-/// orphans of our instances.
+/// What /proc tells us about processes: every process's parent and group,
+/// to find the orphans of our instances and count a group's members.
 public enum ProcessTable {
-    /// Orphans of our children re-parent to us instead of init, so a group's
-    /// last process is always reaped here (and counted as gone).
-    @discardableResult
-    public static func becomeSubreaper() -> Bool { sm_set_child_subreaper() == 0 }
-
-    /// True while any process of group `pgid` exists (zombies included: a
-    /// process is gone once its parent has reaped it).
-    public static func groupIsAlive(_ pgid: Int32) -> Bool {
-        kill(-pgid, 0) == 0 || errno == EPERM
-    }
-
     /// Whether /proc can be read: without it the orphan sweep cannot find
     /// processes that left their group.
     public static var hasProc: Bool { access("/proc/self/stat", R_OK) == 0 }

@@ -1,5 +1,4 @@
 import Glibc
-import CSwiftman
 
 /// Which signals `swiftman start` takes over, and the signalfd that delivers
 /// them to the loop. They are blocked in every thread before anything else
@@ -25,27 +24,37 @@ public enum SignalSetup {
         SIGPWR, SIGSTKFLT, SIGIO, SIGSYS, SIGABRT,
     ]
 
-    private static func mask() -> sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in handled { sigaddset(&set, s) }
-        return set
-    }
-
     /// Blocks the handled signals and ignores SIGPIPE (writes to a closed
     /// stdout then fail with EPIPE) and SIGTTIN/SIGTTOU. Call first thing.
     public static func install() {
-        var set = mask()
-        sigprocmask(SIG_BLOCK, &set, nil)
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGTTIN, SIG_IGN)
-        signal(SIGTTOU, SIG_IGN)
+        SignalMask(handled).block()
+        for s in [SIGPIPE, SIGTTIN, SIGTTOU] { ignore(s) }
     }
 
-    /// A non-blocking signalfd over the handled signals, or -1.
-    public static func openSignalFD() -> Int32 {
-        var set = mask()
-        return sm_signalfd(&set)
+    /// A signalfd over the handled signals.
+    public static func openSignalFD() throws(Errno) -> SignalFD {
+        try SignalFD.open(SignalMask(handled))
+    }
+
+    /// signal(SIG_IGN): the signal is discarded (and stays so across exec).
+    public static func ignore(_ signal: Int32) {
+        _ = Glibc.signal(signal, SIG_IGN)
+    }
+}
+
+/// A set of signals (raw numbers), and blocking them in the calling thread.
+public struct SignalMask {
+    var set = sigset_t()
+
+    public init(_ signals: [Int32]) {
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+    }
+
+    /// sigprocmask(SIG_BLOCK): they stay pending until read from a signalfd.
+    public func block() {
+        var set = set
+        sigprocmask(SIG_BLOCK, &set, nil)
     }
 }
 

@@ -1,18 +1,20 @@
-import Glibc
 import CSwiftman
 
 /// A process just started by `Spawner`: the leader of a new process group.
 public struct SpawnedProcess: Sendable {
-    public let pid: Int32
+    /// The leader; its group has the same number.
+    public let id: ProcessID
     /// Read ends of its output: one pipe (both streams), two (JSON keeps
     /// stdout and stderr apart), or a pty master.
-    public let outputs: [(fd: Int32, stream: Int)]
-    /// The write end of its stdin pipe: kept open (and silent) while swiftman
-    /// runs, so the child sees end-of-file only when swiftman is gone. -1
-    /// under --tty, where stdin is the terminal.
-    public let stdin: Int32
+    public let output: [(fd: FileDescriptor, stream: Int)]
+    /// The write end of its stdin pipe (non-blocking): kept open (and silent)
+    /// while swiftman runs, so the child sees end-of-file only when swiftman
+    /// is gone. Nil under --tty, where stdin is the terminal.
+    public let input: FileDescriptor?
     /// The pty master under --tty (the same fd as its only output).
-    public let ptyMaster: Int32?
+    public let terminal: FileDescriptor?
+
+    public var group: ProcessGroup { ProcessGroup(leader: id) }
 }
 
 /// posix_spawn of `/bin/sh -c SCRIPT` in a new process group (or session,
@@ -21,9 +23,9 @@ public struct SpawnedProcess: Sendable {
 public struct Spawner {
     public let root: String
     /// `KEY=value` strings of the base environment (without PORT and PS).
-    public let environment: [UnsafeMutablePointer<CChar>?]
+    public let environment: CStringArray
 
-    public init(root: String, environment: [UnsafeMutablePointer<CChar>?]) {
+    public init(root: String, environment: CStringArray) {
         self.root = root
         self.environment = environment
     }
@@ -41,68 +43,68 @@ public struct Spawner {
     }
 
     public func spawn(script: String, extraEnvironment: [String], output: Output) -> Result<SpawnedProcess, Failure> {
-        let extra = extraEnvironment.map { strdup($0) }
-        let argv = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
-        defer { for p in extra + argv { free(p) } }
-        let envp = environment + extra + [nil]
+        let extra = CStringArray(extraEnvironment)
+        let argv = CStringArray(["/bin/sh", "-c", script])
 
-        var opened: [Int32] = []
-        func fail(_ what: String, _ code: Int32 = errno) -> Result<SpawnedProcess, Failure> {
-            for fd in opened { close(fd) }
-            return .failure(Failure(what: what, errno: Errno(code)))
+        var opened: [FileDescriptor] = []
+        func fail(_ what: String, _ error: Errno) -> Result<SpawnedProcess, Failure> {
+            for fd in opened { fd.close() }
+            return .failure(Failure(what: what, errno: error))
         }
-        var outputs: [(fd: Int32, stream: Int)] = []
-        var childOut: Int32 = -1, childErr: Int32 = -1, childIn: Int32 = -1
-        var stdinWriter: Int32 = -1
+        var outputs: [(fd: FileDescriptor, stream: Int)] = []
+        var childOut: FileDescriptor?, childErr: FileDescriptor?, childIn: FileDescriptor?
+        var stdinWriter: FileDescriptor?
         var ttyPath: [CChar]?
         switch output {
         case .pty:
-            var master: Int32 = -1, slave: Int32 = -1
-            var name = [CChar](repeating: 0, count: 128)
-            var rows: UInt16 = 24, cols: UInt16 = 80
-            _ = sm_get_winsize(1, &rows, &cols)
-            guard sm_openpty(&master, &slave, &name, name.count, rows, cols) == 0 else { return fail("pty") }
-            opened += [master, slave]
-            outputs = [(master, 0)]
-            childOut = slave
-            ttyPath = name
+            let size = FileDescriptor.standardOutput.windowSize ?? WindowSize(rows: 24, cols: 80)
+            let pty: Pseudoterminal
+            do throws(Errno) { pty = try Pseudoterminal.open(size: size) } catch { return fail("pty", error) }
+            opened += [pty.master, pty.slave]
+            outputs = [(pty.master, 0)]
+            childOut = pty.slave
+            ttyPath = pty.path
         case .discard:
-            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-            guard null >= 0 else { return fail("/dev/null") }
+            let null: FileDescriptor
+            do throws(Errno) { null = try FileDescriptor.open("/dev/null", .readWrite) } catch { return fail("/dev/null", error) }
             opened.append(null)
             childIn = null
             childOut = null
         case .pipe, .pipes:
             for stream in output == .pipe ? [0] : [0, 1] {
-                var fds: [Int32] = [-1, -1]
-                guard sm_pipe(&fds, 1) == 0 else { return fail("pipe") }
-                opened += fds
-                outputs.append((fds[0], stream))
-                if stream == 0 { childOut = fds[1] } else { childErr = fds[1] }
+                let pipe: Pipe
+                do throws(Errno) { pipe = try Pipe.make(nonBlockingRead: true) } catch { return fail("pipe", error) }
+                opened += [pipe.readEnd, pipe.writeEnd]
+                outputs.append((pipe.readEnd, stream))
+                if stream == 0 { childOut = pipe.writeEnd } else { childErr = pipe.writeEnd }
             }
-            var fds: [Int32] = [-1, -1]
-            guard sm_pipe(&fds, 0) == 0 else { return fail("pipe") }
-            opened += fds
-            childIn = fds[0]
-            stdinWriter = fds[1]
+            let pipe: Pipe
+            do throws(Errno) { pipe = try Pipe.make(nonBlockingRead: false) } catch { return fail("pipe", error) }
+            opened += [pipe.readEnd, pipe.writeEnd]
+            childIn = pipe.readEnd
+            stdinWriter = pipe.writeEnd
             // Our end only (the child's read end is its own description):
             // input is written without ever blocking the loop.
-            _ = sm_set_nonblocking(stdinWriter)
+            try? pipe.writeEnd.setNonBlocking()
         }
-        if childErr < 0 { childErr = childOut }
+        if childErr == nil { childErr = childOut }
 
         var pid: pid_t = 0
-        let rc = argv.withUnsafeBufferPointer { argvBuf in
-            envp.withUnsafeBufferPointer { envBuf in
-                sm_spawn(&pid, "/bin/sh", argvBuf.baseAddress, envBuf.baseAddress, root,
-                         childIn, childOut, childErr, ttyPath)
+        let rc = withExtendedLifetime((argv, extra, environment)) {
+            let args = argv.nullTerminated()
+            let envp = environment.nullTerminated(appending: extra)
+            return args.withUnsafeBufferPointer { argvBuf in
+                envp.withUnsafeBufferPointer { envBuf in
+                    sm_spawn(&pid, "/bin/sh", argvBuf.baseAddress, envBuf.baseAddress, root,
+                             childIn?.rawValue ?? -1, childOut?.rawValue ?? -1, childErr?.rawValue ?? -1, ttyPath)
+                }
             }
         }
-        guard rc == 0 else { return fail("", rc) }
+        guard rc == 0 else { return fail("", Errno(rc)) }
         // The child's ends are the child's alone now.
-        for fd in Set([childIn, childOut, childErr]) where fd >= 0 { close(fd) }
-        if output == .discard { return .success(SpawnedProcess(pid: pid, outputs: [], stdin: -1, ptyMaster: nil)) }
-        return .success(SpawnedProcess(pid: pid, outputs: outputs, stdin: stdinWriter,
-                                       ptyMaster: ttyPath == nil ? nil : outputs[0].fd))
+        for fd in Set([childIn, childOut, childErr].compactMap { $0 }) { fd.close() }
+        if output == .discard { return .success(SpawnedProcess(id: ProcessID(pid), output: [], input: nil, terminal: nil)) }
+        return .success(SpawnedProcess(id: ProcessID(pid), output: outputs, input: stdinWriter,
+                                       terminal: ttyPath == nil ? nil : outputs[0].fd))
     }
 }

@@ -1,6 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
 
 /// The attached terminals (`swiftman connect`): control connections whose
 /// `attach` request was accepted, now carrying `AttachFrame`s. Each session
@@ -13,7 +12,7 @@ final class AttachHub: EventSource {
     static let bufferSize = 1 << 18
 
     final class Session: OutputTap {
-        let fd: Int32
+        let fd: FileDescriptor
         let slot: Int
         let pid: Int32
         var decoder = AttachFrameDecoder()
@@ -25,7 +24,7 @@ final class AttachHub: EventSource {
         /// A send failed: the client is gone (dropped on the next turn).
         var closed = false
 
-        init(fd: Int32, slot: Int, pid: Int32, greeting: [UInt8]) {
+        init(fd: FileDescriptor, slot: Int, pid: Int32, greeting: [UInt8]) {
             self.fd = fd
             self.slot = slot
             self.pid = pid
@@ -65,26 +64,25 @@ final class AttachHub: EventSource {
         /// flight before it. A partial send leaves the rest in `wire`.
         func send(_ payload: UnsafeRawBufferPointer) -> SendResult {
             let header = AttachFrame.header(.data, length: payload.count)
-            while true {
-                let n = header.withUnsafeBytes { head in
-                    var iov = [iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
-                               iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)]
-                    return writev(fd, &iov, 2)
-                }
-                if n == header.count + payload.count { return .sent }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && errno == EAGAIN { return .wouldBlock }
-                guard n > 0 else { return .failed }
-                wire.removeAll(keepingCapacity: true)
-                wire += header
-                wire.append(contentsOf: payload)
-                sent = n
-                return .inFlight
+            let written = header.withUnsafeBytes { head in
+                Result { () throws(Errno) in try fd.write(head, payload) }
             }
+            let n: Int
+            switch written {
+            case .success(let count): n = count
+            case .failure(let error): return error == .wouldBlock ? .wouldBlock : .failed
+            }
+            if n == header.count + payload.count { return .sent }
+            guard n > 0 else { return .failed }
+            wire.removeAll(keepingCapacity: true)
+            wire += header
+            wire.append(contentsOf: payload)
+            sent = n
+            return .inFlight
         }
     }
 
-    private var sessions: [Int32: Session] = [:]
+    private var sessions: [FileDescriptor: Session] = [:]
     private let output: ChildOutput
     private let input: ChildInput
     /// A session's terminal changed size (its process, rows, cols).
@@ -98,14 +96,14 @@ final class AttachHub: EventSource {
 
     deinit {
         readBuffer.deallocate()
-        for fd in sessions.keys { close(fd) }
+        for fd in sessions.keys { fd.close() }
     }
 
     var count: Int { sessions.count }
 
     /// Takes over a control connection: `greeting` (the `ok` reply) goes out
     /// first, `extra` are bytes the client sent past its request line.
-    func adopt(fd: Int32, slot: Int, pid: Int32, outputs: Set<Int32>, greeting: [UInt8], extra: [UInt8]) {
+    func adopt(fd: FileDescriptor, slot: Int, pid: Int32, outputs: Set<FileDescriptor>, greeting: [UInt8], extra: [UInt8]) {
         let session = Session(fd: fd, slot: slot, pid: pid, greeting: greeting)
         sessions[fd] = session
         for pipe in outputs { output.addTap(session, to: pipe) }
@@ -123,23 +121,27 @@ final class AttachHub: EventSource {
                 continue
             }
             if !session.blocked && !flush(session) { continue }
-            set.watch(session.fd, events: Int16(POLLIN) | (session.blocked ? Int16(POLLOUT) : 0))
+            set.watch(session.fd, events: session.blocked ? [.readable, .writable] : .readable)
         }
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard let session = sessions[fd] else { return }
-        if events & Int16(POLLOUT) != 0 {
+        if events.contains(.writable) {
             session.blocked = false
             guard flush(session) else { return }
         }
-        guard events & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return }
-        let n = read(fd, readBuffer.baseAddress, readBuffer.count)
-        if n > 0 {
-            session.decoder.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-            process(session)
-        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-            end(session, reason: nil)
+        guard !events.isDisjoint(with: [.readable, .hangUp, .error]) else { return }
+        do throws(Errno) {
+            let n = try fd.read(into: readBuffer)
+            if n > 0 {
+                session.decoder.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                process(session)
+            } else {
+                end(session, reason: nil)
+            }
+        } catch {
+            if error != .wouldBlock { end(session, reason: nil) }
         }
     }
 
@@ -185,17 +187,18 @@ final class AttachHub: EventSource {
                     return false
                 }
             }
-            let n = session.wire.withUnsafeBytes {
-                send(session.fd, $0.baseAddress! + session.sent, $0.count - session.sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            let sent = session.wire.withUnsafeBytes { wire in
+                Result { () throws(Errno) in
+                    try session.fd.send(UnsafeRawBufferPointer(rebasing: wire[session.sent...]), nonBlocking: true)
+                }
             }
-            if n > 0 {
+            switch sent {
+            case .success(let n) where n > 0:
                 session.sent += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && errno == EAGAIN {
+            case .failure(.wouldBlock):
                 session.blocked = true
                 return true
-            } else {
+            default:
                 drop(session)
                 return false
             }
@@ -217,7 +220,7 @@ final class AttachHub: EventSource {
         guard sessions[session.fd] != nil else { return }
         if let reason, flush(session), !session.blocked {
             let frame = AttachFrame.end(reason).encoded
-            _ = frame.withUnsafeBytes { send(session.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            _ = frame.withUnsafeBytes { try? session.fd.send($0, nonBlocking: true) }
         }
         drop(session)
     }
@@ -225,6 +228,6 @@ final class AttachHub: EventSource {
     private func drop(_ session: Session) {
         guard sessions.removeValue(forKey: session.fd) != nil else { return }
         output.removeTap(session)
-        close(session.fd)
+        session.fd.close()
     }
 }

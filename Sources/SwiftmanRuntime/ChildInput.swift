@@ -1,6 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
 
 /// Input on its way to instances: what `start --input` reads and what attached
 /// terminals type. One bounded queue per instance slot (the instance, not the
@@ -12,12 +11,12 @@ final class ChildInput: EventSource {
 
     private var queues: [Int: ByteRing] = [:]
     /// Slots whose descriptor was full at the last write (watched for POLLOUT).
-    private var waiting: [Int: Int32] = [:]
+    private var waiting: [Int: FileDescriptor] = [:]
     /// The descriptor that takes a slot's input now (its stdin pipe, or its
     /// pty master), nil while no process runs it.
-    private let target: (_ slot: Int) -> Int32?
+    private let target: (_ slot: Int) -> FileDescriptor?
 
-    init(target: @escaping (_ slot: Int) -> Int32?) {
+    init(target: @escaping (_ slot: Int) -> FileDescriptor?) {
         self.target = target
     }
 
@@ -44,17 +43,17 @@ final class ChildInput: EventSource {
         for (slot, queue) in queues {
             // Still the same process's descriptor: wait for it to drain.
             if let fd = waiting[slot], fd == target(slot) {
-                set.watch(fd, events: Int16(POLLOUT))
+                set.watch(fd, events: .writable)
                 continue
             }
             // A slot whose process has just (re)started gets what waited for it.
             waiting[slot] = nil
             flush(slot, queue)
-            if let fd = waiting[slot] { set.watch(fd, events: Int16(POLLOUT)) }
+            if let fd = waiting[slot] { set.watch(fd, events: .writable) }
         }
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         for (slot, waitedFD) in waiting where waitedFD == fd {
             waiting[slot] = nil
             if let queue = queues[slot] { flush(slot, queue) }
@@ -64,15 +63,18 @@ final class ChildInput: EventSource {
     private func flush(_ slot: Int, _ queue: ByteRing) {
         while !queue.isEmpty {
             guard let fd = target(slot) else { return }
-            let chunk = queue.readable
-            let n = Glibc.write(fd, chunk.baseAddress, chunk.count)
+            let n: Int
+            do throws(Errno) {
+                n = try fd.write(queue.readable)
+            } catch {
+                if error == .wouldBlock {
+                    waiting[slot] = fd
+                    return
+                }
+                n = 0
+            }
             if n > 0 {
                 queue.consume(n)
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && errno == EAGAIN {
-                waiting[slot] = fd
-                return
             } else {
                 // The child closed its stdin (EPIPE) or its terminal is gone
                 // (EIO): nobody will read this.

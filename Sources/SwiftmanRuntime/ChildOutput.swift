@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// Sees the raw bytes of an instance's output as they are read (an attached
 /// terminal). Must not block.
@@ -17,40 +15,44 @@ final class ChildOutput: EventSource {
     let framer: LineFramer
     private var queue: OutputQueue { framer.queue }
     /// Open read ends → their label.
-    private var pipes: [Int32: Int] = [:]
+    private var pipes: [FileDescriptor: Int] = [:]
     /// Bytes a pipe still held when its instance ended: they are relayed
     /// before the instance's exit is reported.
-    private var owed: [Int32: Int] = [:]
+    private var owed: [FileDescriptor: Int] = [:]
     /// Pipes with attached terminals: only these pay for the tap.
-    private var taps: [Int32: [OutputTap]] = [:]
+    private var taps: [FileDescriptor: [OutputTap]] = [:]
     /// Output is being discarded (stdout is gone): read, but do not frame.
     var discarding = false
     /// A pipe reached EOF (and is closed), or paid what it owed.
-    var onClosed: (_ fd: Int32) -> Void = { _ in }
-    var onPaid: (_ fd: Int32) -> Void = { _ in }
+    var onPipeClosed: (_ fd: FileDescriptor) -> Void = { _ in }
+    var onPipePaid: (_ fd: FileDescriptor) -> Void = { _ in }
 
     /// `line:` readiness checks by pipe: only instances not yet ready have
     /// one, so the relay path pays one emptiness test otherwise.
-    private var lineWatches: [Int32: LineWatch] = [:]
+    private var lineWatches: [FileDescriptor: LineWatch] = [:]
     /// A watched instance (by leader pid) printed its line.
     var onLineMatch: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
 
     private let readBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ChildOutput.readSize)
+    private let readSpace: UnsafeMutableRawBufferPointer
     private static let readSize = 1 << 16
 
-    init(framer: LineFramer) { self.framer = framer }
+    init(framer: LineFramer) {
+        self.framer = framer
+        readSpace = UnsafeMutableRawBufferPointer(start: readBuffer, count: ChildOutput.readSize)
+    }
     deinit { readBuffer.deallocate() }
 
     var isEmpty: Bool { pipes.isEmpty }
 
-    func open(_ fd: Int32, label: Int) {
+    func open(_ fd: FileDescriptor, label: Int) {
         pipes[fd] = label
-        framer.open(stream: Int(fd), label: label)
+        framer.open(stream: Int(fd.rawValue), label: label)
     }
 
     /// `tap` sees what `fd` carries from now on, until the pipe closes or
     /// the tap is removed.
-    func addTap(_ tap: OutputTap, to fd: Int32) {
+    func addTap(_ tap: OutputTap, to fd: FileDescriptor) {
         guard pipes[fd] != nil else { return }
         taps[fd, default: []].append(tap)
     }
@@ -66,16 +68,16 @@ final class ChildOutput: EventSource {
         // Backpressure: while the queue is full the children are not read, so
         // they block in write(2) instead of us buffering without limit.
         guard !queue.isFull else { return }
-        for fd in pipes.keys { set.watch(fd, events: Int16(POLLIN)) }
+        for fd in pipes.keys { set.watch(fd, events: .readable) }
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard pipes[fd] != nil else { return }
-        let n = read(fd, readBuffer, ChildOutput.readSize)
-        if n > 0 {
-            ingest(fd, n, now: now)
-        } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-            closePipe(fd)
+        do throws(Errno) {
+            let n = try fd.read(into: readSpace)
+            if n > 0 { ingest(fd, n, now: now) } else { closePipe(fd) }
+        } catch {
+            if error != .wouldBlock { closePipe(fd) }
         }
     }
 
@@ -87,7 +89,7 @@ final class ChildOutput: EventSource {
     }
 
     /// Watches the instance led by `pid` (its pipes `fds`) for `text`.
-    func watchLines(fds: [Int32], pid: Int32, text: String) {
+    func watchLines(fds: [FileDescriptor], pid: Int32, text: String) {
         // One watch per pipe: stdout and stderr (JSON) each keep their own
         // carry-over, so a match never spans the two streams.
         for fd in fds { lineWatches[fd] = LineWatch(pid: pid, needle: Array(text.utf8)) }
@@ -99,8 +101,8 @@ final class ChildOutput: EventSource {
     }
 
     @inline(__always)
-    private func ingest(_ fd: Int32, _ n: Int, now: Int64) {
-        if !discarding { framer.ingest(stream: Int(fd), readBuffer, n, now: now) }
+    private func ingest(_ fd: FileDescriptor, _ n: Int, now: Int64) {
+        if !discarding { framer.ingest(stream: Int(fd.rawValue), readBuffer, n, now: now) }
         if !lineWatches.isEmpty, let watch = lineWatches[fd], watch.scan(readBuffer, n) {
             unwatchLines(pid: watch.pid)
             onLineMatch(watch.pid, now)
@@ -114,36 +116,33 @@ final class ChildOutput: EventSource {
                 owed[fd] = left - n
             } else {
                 owed[fd] = nil
-                framer.flushPartial(stream: Int(fd))
-                onPaid(fd)
+                framer.flushPartial(stream: Int(fd.rawValue))
+                onPipePaid(fd)
             }
         }
     }
 
-    private func closePipe(_ fd: Int32) {
+    private func closePipe(_ fd: FileDescriptor) {
         lineWatches[fd] = nil
-        framer.close(stream: Int(fd))
+        framer.close(stream: Int(fd.rawValue))
         pipes[fd] = nil
         owed[fd] = nil
         taps[fd] = nil
-        close(fd)
-        onClosed(fd)
+        fd.close()
+        onPipeClosed(fd)
     }
 
     /// Reads what a pipe holds right now, until EAGAIN, EOF or a full output
     /// queue (the loop reads the rest once stdout has caught up). Never blocks.
     /// Returns whether the pipe is still open.
     @discardableResult
-    func drain(_ fd: Int32) -> Bool {
+    func drain(_ fd: FileDescriptor) -> Bool {
         while pipes[fd] != nil && !queue.isFull {
-            let n = read(fd, readBuffer, ChildOutput.readSize)
-            if n > 0 {
-                ingest(fd, n, now: monotonicNow())
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && errno == EAGAIN {
-                return true
-            } else {
+            do throws(Errno) {
+                let n = try fd.read(into: readSpace)
+                if n > 0 { ingest(fd, n, now: monotonicNow()) } else { closePipe(fd) }
+            } catch {
+                if error == .wouldBlock { return true }
                 closePipe(fd)
             }
         }
@@ -153,14 +152,14 @@ final class ChildOutput: EventSource {
     /// After a drain at an instance's end: whether the pipe still holds bytes
     /// to relay first (remembered, and `onPaid` called once relayed). A pipe
     /// with nothing left has its last unterminated line flushed.
-    func owes(_ fd: Int32) -> Bool {
+    func owes(_ fd: FileDescriptor) -> Bool {
         guard pipes[fd] != nil else { return false }
-        let n = Int(sm_bytes_readable(fd))
+        let n = fd.bytesReadable
         if n > 0 {
             owed[fd] = n
             return true
         }
-        framer.flushPartial(stream: Int(fd))
+        framer.flushPartial(stream: Int(fd.rawValue))
         return false
     }
 
@@ -192,9 +191,7 @@ final class LineWatch {
     func scan(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         var haystack = carry
         haystack.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
-        let found = haystack.withUnsafeBytes { hay in
-            needle.withUnsafeBytes { sm_contains(hay.baseAddress, hay.count, $0.baseAddress, $0.count) != 0 }
-        }
+        let found = haystack.withUnsafeBytes { hay in needle.withUnsafeBytes { ByteSearch.contains(hay, $0) } }
         carry = Array(haystack.suffix(max(0, needle.count - 1)))
         return found
     }

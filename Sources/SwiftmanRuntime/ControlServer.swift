@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// The control socket of a running `swiftman start`, served by the event loop
 /// without ever blocking it: every client is non-blocking, a request must
@@ -10,7 +8,7 @@ import CSwiftman
 /// (SO_PEERCRED) is served.
 final class ControlServer {
     let path: String
-    let listenFD: Int32
+    let listenFD: FileDescriptor
     static let maxClients = 32
     static let requestTimeout: Int64 = 5_000_000_000
 
@@ -22,18 +20,18 @@ final class ControlServer {
         init(deadline: Int64) { self.deadline = deadline }
         var replying: Bool { !output.isEmpty }
     }
-    private var clients: [Int32: Client] = [:]
-    private let uid = getuid()
+    private var clients: [FileDescriptor: Client] = [:]
+    private let uid = UserID.current
     /// Takes over the connection of an `attach` request (with the bytes read
     /// past its request line): nil once it owns the descriptor, else the
     /// error reply to send. Without it `attach` is refused.
-    var adopt: ((_ request: ControlRequest, _ fd: Int32, _ extra: [UInt8]) -> ControlReply?)?
+    var onAttach: ((_ request: ControlRequest, _ fd: FileDescriptor, _ extra: [UInt8]) -> ControlReply?)?
 
     /// Held for the formation's life: only its holder may replace or remove
     /// the socket.
     private let lock: SocketLock
     /// The socket file we bound, to remove it at exit only if it is still ours.
-    private var boundFile: (dev: UInt, ino: UInt)?
+    private var boundFile: FileStatus?
 
     /// Opens the socket at `path`, creating and checking its private
     /// directory (`defaultDirectory`: the directory of a derived path). Under
@@ -54,16 +52,18 @@ final class ControlServer {
         self.lock = lock
         switch ControlSocketSafety.probe(path) {
         case .absent: break
-        case .stale: unlink(path)  // left by a run that was killed: nobody listens
+        case .stale: try? FileSystem.remove(path)  // left by a run that was killed: nobody listens
         case .swiftman(let pid, let root): throw ControlServer.alreadyRunning(path, pid: pid, root: root)
         case .symlink: throw Diagnostic(path, "is a symbolic link; give the socket's own path (swiftman never binds through a symlink)")
         case .notASocket: throw Diagnostic(path, "exists and is not a socket")
         case .live(let detail): throw Diagnostic(path, "another program is listening on this socket (\(detail)); it is left alone: choose another --socket")
         }
-        listenFD = sm_unix_listen(path, 64)
-        guard listenFD >= 0 else { throw Diagnostic(path, "cannot listen: \(errnoDescription())") }
-        var st = stat()
-        if lstat(path, &st) == 0 { boundFile = (UInt(st.st_dev), UInt(st.st_ino)) }
+        do throws(Errno) {
+            listenFD = try UnixSocket.listen(at: path, backlog: 64)
+        } catch {
+            throw Diagnostic(path, "cannot listen: \(error)")
+        }
+        boundFile = try? FileSystem.status(path, followingLinks: false)
     }
 
     private var closed = false
@@ -81,22 +81,19 @@ final class ControlServer {
     func close() {
         guard !closed else { return }
         closed = true
-        for fd in clients.keys { Glibc.close(fd) }
+        for fd in clients.keys { fd.close() }
         clients = [:]
-        Glibc.close(listenFD)
-        var st = stat()
-        if let bound = boundFile, lstat(path, &st) == 0, UInt(st.st_dev) == bound.dev, UInt(st.st_ino) == bound.ino {
-            unlink(path)
+        listenFD.close()
+        if let bound = boundFile, let now = try? FileSystem.status(path, followingLinks: false), now.isSameFile(as: bound) {
+            try? FileSystem.remove(path)
         }
         boundFile = nil
         lock.release()
     }
 
-    func appendPollEntries(to fds: inout [pollfd]) {
-        fds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
-        for (fd, client) in clients {
-            fds.append(pollfd(fd: fd, events: Int16(client.replying ? POLLOUT : POLLIN), revents: 0))
-        }
+    func register(in set: inout PollSet) {
+        set.watch(listenFD, events: .readable)
+        for (fd, client) in clients { set.watch(fd, events: client.replying ? .writable : .readable) }
     }
 
     var nextDeadline: Int64? { clients.values.map(\.deadline).min() }
@@ -107,7 +104,7 @@ final class ControlServer {
     }
 
     /// Handles poll events on `fd`; false when `fd` is not ours.
-    func handle(fd: Int32, now: Int64, execute: (ControlRequest) -> ControlReply) -> Bool {
+    func handle(fd: FileDescriptor, now: Int64, execute: (ControlRequest) -> ControlReply) -> Bool {
         if fd == listenFD {
             acceptAll(now: now)
             return true
@@ -119,10 +116,8 @@ final class ControlServer {
 
     private func acceptAll(now: Int64) {
         while true {
-            var peer: uid_t = 0
-            let fd = sm_accept(listenFD, &peer)
-            if fd < 0 { return }
-            guard peer == uid || peer == 0 else {
+            guard let (fd, peer) = try? UnixSocket.accept(listenFD) else { return }
+            guard peer == uid || peer == .root else {
                 reply(fd, .error("permission denied: uid \(peer) does not own this formation"))
                 continue
             }
@@ -140,11 +135,11 @@ final class ControlServer {
         }
     }
 
-    private func receive(_ fd: Int32, _ client: Client, execute: (ControlRequest) -> ControlReply) {
+    private func receive(_ fd: FileDescriptor, _ client: Client, execute: (ControlRequest) -> ControlReply) {
         var buffer = [UInt8](repeating: 0, count: 1024)
-        let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
-        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-        guard n > 0 else { return drop(fd) }
+        let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }
+        if case .failure(.wouldBlock) = received { return }
+        guard case .success(let n) = received, n > 0 else { return drop(fd) }
         client.input += buffer[0..<n]
         if let newline = client.input.firstIndex(of: 10) {
             let line = Array(client.input[..<newline])
@@ -152,8 +147,8 @@ final class ControlServer {
             do throws(ControlFailure) {
                 let request = try ControlRequest.parse(line)
                 if case .attach = request {
-                    guard let adopt else { throw ControlFailure("attach is not available here") }
-                    if let refusal = adopt(request, fd, Array(client.input[(newline + 1)...])) {
+                    guard let onAttach else { throw ControlFailure("attach is not available here") }
+                    if let refusal = onAttach(request, fd, Array(client.input[(newline + 1)...])) {
                         answer = refusal
                     } else {
                         clients[fd] = nil  // an attach session now: no longer ours
@@ -173,86 +168,31 @@ final class ControlServer {
         }
     }
 
-    private func flush(_ fd: Int32, _ client: Client) {
+    private func flush(_ fd: FileDescriptor, _ client: Client) {
         while client.written < client.output.count {
-            let n = client.output.withUnsafeBytes {
-                send(fd, $0.baseAddress! + client.written, $0.count - client.written, Int32(MSG_NOSIGNAL))
+            let sent = client.output.withUnsafeBytes { output in
+                Result { () throws(Errno) in try fd.send(UnsafeRawBufferPointer(rebasing: output[client.written...])) }
             }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN { return }
-            if n <= 0 { break }
+            if case .failure(.wouldBlock) = sent { return }
+            guard case .success(let n) = sent, n > 0 else { break }
             client.written += n
         }
         drop(fd)
     }
 
     /// A one-shot reply to a connection we will not serve.
-    private func reply(_ fd: Int32, _ answer: ControlReply) {
+    private func reply(_ fd: FileDescriptor, _ answer: ControlReply) {
         var text = answer.encoded
-        text.withUTF8 { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        text.withUTF8 { _ = try? fd.send(UnsafeRawBufferPointer($0), nonBlocking: true) }
         // Read what the client already sent, so closing does not reset the
         // connection before it has read our reply.
         var scratch = [UInt8](repeating: 0, count: 4096)
-        _ = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        Glibc.close(fd)
+        _ = scratch.withUnsafeMutableBytes { try? fd.receive(into: $0, nonBlocking: true) }
+        fd.close()
     }
 
-    private func drop(_ fd: Int32) {
+    private func drop(_ fd: FileDescriptor) {
         clients[fd] = nil
-        Glibc.close(fd)
-    }
-}
-
-/// The client side: one request, one reply, from a server of our own uid
-/// (or root) only.
-public enum ControlClient {
-    public enum Failure: Error, Equatable {
-        /// Nothing there (ENOENT).
-        case notRunning(String)
-        /// A socket nobody listens on (ECONNREFUSED): stale.
-        case refused(String)
-        /// The server runs as another user: its answer is not believed.
-        case untrusted(uid_t)
-        case failed(String)
-    }
-
-    public static func send(_ request: ControlRequest, to path: String, timeoutMs: Int32 = 10_000) throws(Failure) -> ControlReply {
-        if path.isEmpty { throw .failed("empty socket path") }
-        let fd = sm_unix_connect(path, timeoutMs)
-        guard fd >= 0 else {
-            let reason = errnoDescription()
-            if errno == ENOENT { throw .notRunning(reason) }
-            if errno == ECONNREFUSED { throw .refused(reason) }
-            throw .failed(reason)
-        }
-        defer { Glibc.close(fd) }
-        // A server of another user could be a forgery planted in a shared
-        // directory: only our own uid or root may answer.
-        var peer: uid_t = 0
-        guard sm_peer_uid(fd, &peer) == 0 else { throw .failed("cannot identify the server: \(errnoDescription())") }
-        let me = getuid()
-        guard peer == me || peer == 0 else { throw .untrusted(peer) }
-        var text = request.encoded
-        let sent = text.withUTF8 { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        let sendError = sent > 0 ? nil : errnoDescription()
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            // A server that refused us closes without reading our request;
-            // the reply it sent first is what counts.
-            if n < 0 && errno == ECONNRESET && (sendError != nil || !response.isEmpty) { break }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw .failed("no reply within \(timeoutMs / 1000) s (is the formation stopped, e.g. with Ctrl-Z?)") }
-            if n < 0 { throw .failed("no reply: \(errnoDescription())") }
-            if n == 0 { break }
-            response += buffer[0..<n]
-            if response.count > 1 << 24 { throw .failed("reply too long") }
-        }
-        // A server that refused us may have said why before closing.
-        guard let reply = ControlReply.parse(String(decoding: response, as: UTF8.self)) else {
-            throw .failed(sendError.map { "send: \($0)" } ?? "malformed reply (not a swiftman control socket?)")
-        }
-        return reply
+        fd.close()
     }
 }

@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// The rules that keep the control socket ours: a private directory checked
 /// every time, a lock that makes "one formation per socket" atomic, and a
@@ -22,26 +20,30 @@ public enum ControlSocketSafety {
     /// (not a symlink), ours, and private. Done for the directory actually
     /// used, every time.
     public static func preparePrivateDirectory(_ dir: String) throws(Diagnostic) {
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw Diagnostic(dir, "cannot create the control directory: \(errnoDescription())")
-        }
-        var st = stat()
-        guard lstat(dir, &st) == 0 else {
-            throw Diagnostic(dir, "cannot inspect the control directory: \(errnoDescription())")
+        do throws(Errno) {
+            try FileSystem.makeDirectory(dir, permissions: 0o700)
+        } catch where error != .exists {
+            throw Diagnostic(dir, "cannot create the control directory: \(error)")
+        } catch {}
+        let st: FileStatus
+        do throws(Errno) {
+            st = try FileSystem.status(dir, followingLinks: false)
+        } catch {
+            throw Diagnostic(dir, "cannot inspect the control directory: \(error)")
         }
         let hint = "remove it, set XDG_RUNTIME_DIR to a private directory, or choose a socket with --socket PATH"
-        if (st.st_mode & S_IFMT) == S_IFLNK {
+        if st.kind == .symbolicLink {
             throw Diagnostic(dir, "the control directory is a symbolic link; refusing to put the control socket where it points (\(hint))")
         }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+        guard st.kind == .directory else {
             throw Diagnostic(dir, "the control directory is not a directory (\(hint))")
         }
-        guard st.st_uid == getuid() else {
-            throw Diagnostic(dir, "the control directory belongs to \(Platform.describeUser(st.st_uid)), not to you: "
+        guard st.owner == .current else {
+            throw Diagnostic(dir, "the control directory belongs to \(Platform.describeUser(st.owner)), not to you: "
                 + "another user may be trying to intercept swiftman's control socket (\(hint))")
         }
-        guard st.st_mode & 0o077 == 0 else {
-            throw Diagnostic(dir, "the control directory has mode 0\(String(st.st_mode & 0o777, radix: 8)); it must be private (chmod 700 it, or use --socket PATH)")
+        guard st.permissions & 0o077 == 0 else {
+            throw Diagnostic(dir, "the control directory has mode 0\(String(st.permissions & 0o777, radix: 8)); it must be private (chmod 700 it, or use --socket PATH)")
         }
     }
 
@@ -60,10 +62,14 @@ public enum ControlSocketSafety {
     }
 
     public static func probe(_ path: String, timeoutMs: Int32 = 1_000) -> Probe {
-        var st = stat()
-        if lstat(path, &st) != 0 { return errno == ENOENT ? .absent : .live("cannot inspect it: \(errnoDescription())") }
-        if (st.st_mode & S_IFMT) == S_IFLNK { return .symlink }
-        if (st.st_mode & S_IFMT) != S_IFSOCK { return .notASocket }
+        let st: FileStatus
+        do throws(Errno) {
+            st = try FileSystem.status(path, followingLinks: false)
+        } catch {
+            return error == .noEntry ? .absent : .live("cannot inspect it: \(error)")
+        }
+        if st.kind == .symbolicLink { return .symlink }
+        if st.kind != .socket { return .notASocket }
         do throws(ControlClient.Failure) {
             let reply = try ControlClient.send(.hello, to: path, timeoutMs: timeoutMs)
             if case .ok(let lines) = reply {
@@ -89,9 +95,9 @@ public enum ControlSocketSafety {
 /// removed by its holder; a taker checks it still locked the file at the path.
 final class SocketLock {
     let path: String
-    private var fd: Int32
+    private var fd: FileDescriptor?
 
-    private init(path: String, fd: Int32) {
+    private init(path: String, fd: FileDescriptor) {
         self.path = path
         self.fd = fd
     }
@@ -99,23 +105,29 @@ final class SocketLock {
     /// The lock, or nil when another process holds it.
     static func acquire(_ path: String) throws(Diagnostic) -> SocketLock? {
         for _ in 0..<100 {
-            let fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Diagnostic(path, "cannot open the control socket's lock file: \(errnoDescription())") }
-            if sm_flock_nb(fd) != 0 {
-                let error = errno
-                close(fd)
-                if error == EWOULDBLOCK || error == EAGAIN { return nil }
-                throw Diagnostic(path, "cannot lock: \(errnoDescription(error))")
+            let fd: FileDescriptor
+            do throws(Errno) {
+                fd = try FileDescriptor.open(path, .readOnly, options: [.create, .noFollow], permissions: 0o600)
+            } catch {
+                throw Diagnostic(path, "cannot open the control socket's lock file: \(error)")
             }
-            var held = stat(), named = stat()
-            guard fstat(fd, &held) == 0, lstat(path, &named) == 0,
-                  held.st_dev == named.st_dev, held.st_ino == named.st_ino else {
-                close(fd)  // its holder removed it meanwhile: take the new one
+            do throws(Errno) {
+                guard try fd.tryLock() else {
+                    fd.close()
+                    return nil
+                }
+            } catch {
+                fd.close()
+                throw Diagnostic(path, "cannot lock: \(error)")
+            }
+            guard let held = try? fd.status(), let named = try? FileSystem.status(path, followingLinks: false),
+                  held.isSameFile(as: named) else {
+                fd.close()  // its holder removed it meanwhile: take the new one
                 continue
             }
-            guard held.st_uid == getuid() else {
-                close(fd)
-                throw Diagnostic(path, "the lock file belongs to \(Platform.describeUser(held.st_uid)), not to you; choose another --socket")
+            guard held.owner == .current else {
+                fd.close()
+                throw Diagnostic(path, "the lock file belongs to \(Platform.describeUser(held.owner)), not to you; choose another --socket")
             }
             return SocketLock(path: path, fd: fd)
         }
@@ -124,10 +136,10 @@ final class SocketLock {
 
     /// Removes the lock file, then lets go of the lock.
     func release() {
-        guard fd >= 0 else { return }
-        unlink(path)
-        close(fd)
-        fd = -1
+        guard let fd else { return }
+        try? FileSystem.remove(path)
+        fd.close()
+        self.fd = nil
     }
 
     deinit { release() }

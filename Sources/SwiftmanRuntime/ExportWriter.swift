@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 
@@ -22,23 +21,18 @@ extension Exporter {
         if path.isEmpty || FileSystem.isDirectory(path) { return }
         let parent = FileSystem.directory(of: path)
         if parent != path { try makeDirectories(parent) }
-        if mkdir(path, 0o777) != 0 && !(errno == EEXIST && FileSystem.isDirectory(path)) {
-            throw Diagnostic(path, "cannot create directory: \(errnoDescription())")
-        }
+        do throws(Errno) {
+            try FileSystem.makeDirectory(path, permissions: 0o777)
+        } catch where !(error == .exists && FileSystem.isDirectory(path)) {
+            throw Diagnostic(path, "cannot create directory: \(error)")
+        } catch {}
     }
 
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws(Diagnostic) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        if fd < 0 { throw Diagnostic(path, "cannot write: \(errnoDescription())") }
-        defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Diagnostic(path, "cannot write: \(errnoDescription())")
-            }
-            offset += n
+        do throws(Errno) {
+            try FileSystem.write(bytes, to: path)
+        } catch {
+            throw Diagnostic(path, "cannot write: \(error)")
         }
     }
 }

@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// `start --input TARGET`: swiftman's stdin (a terminal in canonical mode, or
 /// a pipe for scripted sessions), read without blocking the loop and passed on
@@ -13,22 +11,22 @@ import CSwiftman
 /// end of input means "nothing more to type", not "stop" (a child that exits at
 /// EOF on stdin, as `esbuild --watch` does, keeps running).
 final class InputSource: EventSource {
-    private var fd: Int32
+    private var fd: FileDescriptor?
     private let reopened: Bool
     private let slot: Int
     private let input: ChildInput
     private var lines = InputLines()
     private(set) var open = true
-    /// Input ended (`nil`) or failed (errno).
-    var onEnd: (_ error: Int32?) -> Void = { _ in }
+    /// Input ended (`nil`) or failed.
+    var onFinished: (_ error: Errno?) -> Void = { _ in }
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
 
     init(slot: Int, input: ChildInput) {
         self.slot = slot
         self.input = input
-        let fd = sm_reopen_stdin_nonblocking()
-        reopened = fd >= 0
-        self.fd = reopened ? fd : 0
+        let own = FileDescriptor.reopenStandardInputNonBlocking()
+        reopened = own != nil
+        fd = own ?? .standardInput
     }
 
     deinit {
@@ -37,32 +35,34 @@ final class InputSource: EventSource {
     }
 
     func register(in set: inout PollSet, now: Int64) {
-        if open { set.watch(fd, events: Int16(POLLIN)) }
+        if open, let fd { set.watch(fd, events: .readable) }
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard open else { return }
-        let n = read(fd, buffer.baseAddress, buffer.count)
-        if n > 0 {
-            let out = lines.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            input.send(slot: slot, out)
-        } else if n == 0 {
-            input.send(slot: slot, lines.finish())
-            stop()
-            onEnd(nil)
-        } else if errno != EAGAIN && errno != EINTR {
+        do throws(Errno) {
+            let n = try fd.read(into: buffer)
+            if n > 0 {
+                let out = lines.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                input.send(slot: slot, out)
+            } else {
+                input.send(slot: slot, lines.finish())
+                stop()
+                onFinished(nil)
+            }
+        } catch {
+            guard error != .wouldBlock else { return }
             // EIO: a terminal we no longer may read (swiftman in the background
             // of a shell's job control, or the terminal hung up).
-            let code = errno
             stop()
-            onEnd(code)
+            onFinished(error)
         }
     }
 
     func stop() {
         guard open else { return }
         open = false
-        if reopened { close(fd) }
-        fd = -1
+        if reopened { fd?.close() }
+        fd = nil
     }
 }

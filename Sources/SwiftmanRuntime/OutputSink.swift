@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// swiftman's stdout: the output queue written without ever blocking the loop.
 /// Pipes and terminals get a private non-blocking re-open of fd 1 (the shared
@@ -9,7 +7,9 @@ import CSwiftman
 /// send(MSG_DONTWAIT); regular files never block.
 final class OutputSink: EventSource {
     let queue: OutputQueue
-    private let fd: Int32
+    private let fd: FileDescriptor
+    /// `fd` is our own re-open of fd 1 (closed at the end), not fd 1 itself.
+    private let reopened: Bool
     private let nonBlocking: Bool
     /// stdout is a socket (systemd's journal stream): it cannot be re-opened
     /// through /proc, so fd 1 itself is written with send(MSG_DONTWAIT).
@@ -20,15 +20,16 @@ final class OutputSink: EventSource {
     private(set) var closed = false
     /// The reader of our stdout went away (EPIPE, POLLERR).
     var onReaderGone: (_ now: Int64) -> Void = { _ in }
-    /// A write failed for another reason (ENOSPC, EIO, EFBIG…): errno.
-    var onWriteError: (_ code: Int32, _ now: Int64) -> Void = { _, _ in }
+    /// A write failed for another reason (ENOSPC, EIO, EFBIG…).
+    var onWriteFailed: (_ error: Errno, _ now: Int64) -> Void = { _, _ in }
 
     init(queue: OutputQueue) {
         self.queue = queue
-        let reopened = sm_reopen_stdout_nonblocking()
-        fd = reopened >= 0 ? reopened : 1
-        socket = reopened < 0 && sm_is_socket(1) != 0
-        nonBlocking = reopened >= 0 || socket
+        let own = FileDescriptor.reopenStandardOutputNonBlocking()
+        fd = own ?? .standardOutput
+        reopened = own != nil
+        socket = own == nil && FileDescriptor.standardOutput.isSocket
+        nonBlocking = reopened || socket
     }
 
     func register(in set: inout PollSet, now: Int64) {
@@ -36,12 +37,12 @@ final class OutputSink: EventSource {
         guard !closed else { return }
         // Always watched: POLLERR tells us the reader of our stdout pipe is gone.
         let wantOut = nonBlocking && blocked && !queue.isEmpty
-        set.watch(fd, events: wantOut ? Int16(POLLOUT) : 0)
+        set.watch(fd, events: wantOut ? .writable : [])
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
-        if events & Int16(POLLOUT) != 0 { blocked = false }
-        if events & Int16(POLLERR | POLLHUP) != 0 { readerGone(now: now) }
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
+        if events.contains(.writable) { blocked = false }
+        if !events.isDisjoint(with: [.error, .hangUp]) { readerGone(now: now) }
     }
 
     func flush(now: Int64) {
@@ -51,30 +52,30 @@ final class OutputSink: EventSource {
         case .drained: break
         case .blocked: blocked = true
         case .closed: readerGone(now: now)
-        case .failed(let code):
+        case .failed(let error):
             guard !closed else { return }
             closed = true
             queue.discard()
-            onWriteError(code, now)
+            onWriteFailed(error, now)
         }
     }
 
-    enum WriteResult: Equatable { case drained, blocked, closed, failed(Int32) }
+    enum WriteResult: Equatable { case drained, blocked, closed, failed(Errno) }
 
     /// Writes as much of the queue as stdout takes without blocking: a
     /// non-blocking fd, or a socket written with send(MSG_DONTWAIT).
-    static func write(_ queue: OutputQueue, to fd: Int32, socket: Bool = false) -> WriteResult {
+    static func write(_ queue: OutputQueue, to fd: FileDescriptor, socket: Bool = false) -> WriteResult {
         while !queue.isEmpty {
             let bytes = queue.pending
-            let n = socket ? sm_send_nonblocking(fd, bytes.baseAddress, bytes.count) : Glibc.write(fd, bytes.baseAddress, bytes.count)
-            if n > 0 {
+            do throws(Errno) {
+                let n = socket ? try fd.send(bytes, nonBlocking: true) : try fd.write(bytes)
+                guard n > 0 else { return .failed(.ioError) }
                 queue.consume(n)
-                continue
+            } catch {
+                if error == .wouldBlock { return .blocked }
+                if error == .brokenPipe || error == .connectionReset { return .closed }
+                return .failed(error)
             }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .blocked }
-            if n < 0 && (errno == EPIPE || errno == ECONNRESET) { return .closed }
-            return .failed(n < 0 ? errno : EIO)
         }
         return .drained
     }
@@ -94,14 +95,18 @@ final class OutputSink: EventSource {
     /// Waits for stdout to take the queue, at exit. `giveUp` is asked while
     /// waiting (it reads the signals: a second SIGINT or SIGTERM) and, when
     /// true, what is still queued is dropped.
-    func flushBlocking(signalFD: Int32, giveUp: () -> Bool) {
+    func flushBlocking(signalFD: SignalFD, giveUp: () -> Bool) {
+        var list = PollList()
         while !queue.isEmpty && !closed {
             blocked = false
             flush(now: monotonicNow())
             guard blocked else { continue }
-            var fds = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
-                       pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
-            if !giveUp() && poll(&fds, 2, -1) < 0 && errno != EINTR { return }
+            list.removeAll()
+            list.append(fd, .writable)
+            list.append(signalFD.descriptor, .readable)
+            if !giveUp() {
+                do throws(Errno) { try list.wait(timeoutMilliseconds: -1) } catch { return }
+            }
             if giveUp() {
                 discard()
                 return
@@ -110,6 +115,6 @@ final class OutputSink: EventSource {
     }
 
     func close() {
-        if fd != 1 { Glibc.close(fd) }
+        if reopened { fd.close() }
     }
 }

@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// The `port` and `cmd:` readiness checks, carried out by the event loop: a
 /// non-blocking connect polled for POLLOUT, or `/bin/sh -c COMMAND` reaped by
@@ -34,8 +32,8 @@ final class ReadinessProbes: EventSource {
         let kind: Kind
         var nextAttempt: Int64
         var delay: Int64
-        /// The connecting socket, or -1.
-        var socket: Int32 = -1
+        /// The connecting socket.
+        var socket: FileDescriptor?
         /// The running command, or 0.
         var command: Int32 = 0
         var attemptDeadline: Int64 = 0
@@ -51,12 +49,12 @@ final class ReadinessProbes: EventSource {
             }
         }
 
-        var inFlight: Bool { socket >= 0 || command > 0 }
+        var inFlight: Bool { socket != nil || command > 0 }
     }
 
     /// By instance leader.
     private var probes: [Int32: Probe] = [:]
-    private var bySocket: [Int32: Probe] = [:]
+    private var bySocket: [FileDescriptor: Probe] = [:]
     /// Running commands by pid, cancelled ones included until reaped.
     private var byCommand: [Int32: Probe] = [:]
     private var inFlight = 0
@@ -85,29 +83,29 @@ final class ReadinessProbes: EventSource {
     }
 
     private func endAttempt(_ probe: Probe) {
-        if probe.socket >= 0 {
-            bySocket[probe.socket] = nil
-            close(probe.socket)
-            probe.socket = -1
+        if let socket = probe.socket {
+            bySocket[socket] = nil
+            socket.close()
+            probe.socket = nil
             inFlight -= 1
         }
         if probe.command > 0 {
             // Stays in byCommand until reaped; the slot frees now.
-            kill(-probe.command, SIGKILL)
+            try? ProcessGroup(probe.command).send(Signal.kill.rawValue)
             probe.command = -probe.command
             inFlight -= 1
         }
     }
 
     func register(in set: inout PollSet, now: Int64) {
-        for fd in bySocket.keys { set.watch(fd, events: Int16(POLLOUT)) }
+        for fd in bySocket.keys { set.watch(fd, events: .writable) }
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard let probe = bySocket[fd] else { return }
-        let error = sm_socket_error(fd)
+        let error = fd.pendingError
         endAttempt(probe)
-        if error == 0 { ready(probe, now: now) } else { retry(probe, now: now) }
+        if error == nil { ready(probe, now: now) } else { retry(probe, now: now) }
     }
 
     var nextDeadline: Int64? {
@@ -154,12 +152,12 @@ final class ReadinessProbes: EventSource {
     private func attempt(_ probe: Probe, now: Int64) {
         switch probe.kind {
         case .port(let port):
-            var connected: Int32 = 0
-            let fd = sm_tcp_connect_local(Int32(port), &connected)
-            if fd < 0 {
+            guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
                 retry(probe, now: now)
-            } else if connected == 1 {
-                close(fd)
+                return
+            }
+            if connected {
+                fd.close()
                 ready(probe, now: now)
             } else {
                 probe.socket = fd
@@ -170,9 +168,9 @@ final class ReadinessProbes: EventSource {
         case .command(let script, let environment):
             switch spawner.spawn(script: script, extraEnvironment: environment, output: .discard) {
             case .success(let process):
-                probe.command = process.pid
+                probe.command = process.id.rawValue
                 probe.attemptDeadline = now + ReadinessProbes.commandAttemptLimit
-                byCommand[process.pid] = probe
+                byCommand[process.id.rawValue] = probe
                 inFlight += 1
             case .failure:
                 retry(probe, now: now)

@@ -1,32 +1,39 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
-/// The signalfd: every handled signal arrives here as an event, never as a
-/// handler running at an arbitrary point.
+/// A signalfd as a source: every signal it covers arrives as an event, never
+/// as a handler running at an arbitrary point. Signals are raw numbers (the
+/// platform's), `Signal(number)` in the model's terms.
 final class SignalSource: EventSource {
-    let fd: Int32
+    let fd: SignalFD
     var onSignal: (_ signal: Int32, _ now: Int64) -> Void = { _, _ in }
 
-    init() throws(Diagnostic) {
-        fd = SignalSetup.openSignalFD()
-        guard fd >= 0 else { throw Diagnostic("signalfd", errnoDescription()) }
+    /// The signals `swiftman start` handles (see `SignalSetup`).
+    convenience init() throws(Diagnostic) {
+        let fd: SignalFD
+        do throws(Errno) {
+            fd = try SignalSetup.openSignalFD()
+        } catch {
+            throw Diagnostic("signalfd", error.description)
+        }
+        self.init(fd)
     }
 
-    deinit { close(fd) }
+    /// Takes over `fd` (closed with the source).
+    init(_ fd: SignalFD) { self.fd = fd }
+
+    deinit { fd.close() }
 
     /// The next pending signal, or nil.
     func next() -> Int32? {
-        let signal = sm_signalfd_next(fd)
-        return signal > 0 ? signal : nil
+        (try? fd.next()) ?? nil
     }
 
     func register(in set: inout PollSet, now: Int64) {
-        set.watch(fd, events: Int16(POLLIN))
+        set.watch(fd.descriptor, events: .readable)
     }
 
-    func handle(fd: Int32, events: Int16, now: Int64) {
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         while let signal = next() { onSignal(signal, now) }
     }
 }

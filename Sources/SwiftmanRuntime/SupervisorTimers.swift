@@ -1,4 +1,5 @@
 import SwiftmanModel
+import SwiftmanPlatform
 
 /// The supervisor's timers (restart backoff, grace deadlines, ready timeouts)
 /// as a source: when one is due, the supervisor gets `.timers`.
@@ -12,7 +13,7 @@ final class SupervisorTimers: EventSource {
     }
 
     func register(in set: inout PollSet, now: Int64) {}
-    func handle(fd: Int32, events: Int16, now: Int64) {}
+    func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {}
     var nextDeadline: Int64? { supervisor.nextDeadline }
 
     func due(now: Int64) {

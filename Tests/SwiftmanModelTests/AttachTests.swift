@@ -153,12 +153,12 @@ import Testing
         #expect(sm_pipe(&fds, 1) == 0)
         defer { close(fds[0]); close(fds[1]) }
         _ = sm_set_nonblocking(fds[1])
-        var current: Int32? = nil
+        var current: FileDescriptor? = nil
         let input = ChildInput { slot in slot == 3 ? current : nil }
         input.send(slot: 3, Array("typed while restarting\n".utf8))
         #expect(input.queued(slot: 3) == 23)
         // The process is back: the next turn of the loop delivers.
-        current = fds[1]
+        current = FileDescriptor(rawValue: fds[1])
         var set = PollSet()
         input.register(in: &set, now: 0)
         #expect(drain(fds[0]) == "typed while restarting\n")
@@ -172,17 +172,18 @@ import Testing
         #expect(sm_pipe(&fds, 1) == 0)
         defer { close(fds[0]); close(fds[1]) }
         _ = sm_set_nonblocking(fds[1])
-        let input = ChildInput { _ in fds[1] }
+        let writer = FileDescriptor(rawValue: fds[1])
+        let input = ChildInput { _ in writer }
         // Far more than the pipe and the queue hold: every send returns at once.
         let line = Array(String(repeating: "x", count: 1023).utf8) + [10]
         for _ in 0..<1024 { input.send(slot: 0, line) }
         #expect(input.queued(slot: 0) == ChildInput.capacity)
         var set = PollSet()
         input.register(in: &set, now: 0)
-        #expect(set.entries.map(\.fd) == [fds[1]])  // waits for the pipe to drain
+        #expect(set.watched.map(\.fd) == [writer])  // waits for the pipe to drain
         let first = drain(fds[0])
         #expect(first.count >= 4096)
-        input.handle(fd: fds[1], events: Int16(POLLOUT), now: 0)
+        input.handle(fd: writer, events: .writable, now: 0)
         #expect(input.queued(slot: 0) == 0)
         #expect(drain(fds[0]).count == ChildInput.capacity)
     }
@@ -207,15 +208,15 @@ import Testing
             _ = sm_pipe(&childOut, 1)
             _ = sm_pipe(&childIn, 1)
             _ = sm_set_nonblocking(childIn[1])
-            let writer = childIn[1]
+            let writer = FileDescriptor(rawValue: childIn[1])
             input = ChildInput { _ in writer }
             hub = AttachHub(output: output, input: input)
             _ = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair)
             _ = sm_set_nonblocking(pair[0])
             _ = sm_set_nonblocking(pair[1])
             hub.onResize = { [unowned self] pid, rows, cols in self.resizes.append((pid, rows, cols)) }
-            output.open(childOut[0], label: output.framer.addLabel(name: "web.1", typeIndex: 0))
-            hub.adopt(fd: pair[1], slot: 0, pid: 4242, outputs: [childOut[0]],
+            output.open(FileDescriptor(rawValue: childOut[0]), label: output.framer.addLabel(name: "web.1", typeIndex: 0))
+            hub.adopt(fd: FileDescriptor(rawValue: pair[1]), slot: 0, pid: 4242, outputs: [FileDescriptor(rawValue: childOut[0])],
                       greeting: Array("ok\nweb.1 4242 pipe\n".utf8), extra: [])
         }
 
@@ -230,7 +231,7 @@ import Testing
                 let n = bytes.withUnsafeBytes { write(childOut[1], $0.baseAddress! + off, $0.count - off) }
                 if n <= 0 { break }
                 off += n
-                output.handle(fd: childOut[0], events: Int16(POLLIN), now: 0)
+                output.handle(fd: FileDescriptor(rawValue: childOut[0]), events: .readable, now: 0)
             }
         }
 
@@ -239,8 +240,8 @@ import Testing
         func turn() {
             var set = PollSet()
             hub.register(in: &set, now: 0)
-            for entry in set.entries where entry.events & Int16(POLLOUT) != 0 {
-                hub.handle(fd: entry.fd, events: Int16(POLLOUT), now: 0)
+            for entry in set.watched where entry.events.contains(.writable) {
+                hub.handle(fd: entry.fd, events: .writable, now: 0)
             }
         }
 
@@ -257,7 +258,7 @@ import Testing
         func clientSends(_ frames: [AttachFrame]) {
             let bytes = frames.flatMap(\.encoded)
             _ = bytes.withUnsafeBytes { write(pair[0], $0.baseAddress, $0.count) }
-            hub.handle(fd: pair[1], events: Int16(POLLIN), now: 0)
+            hub.handle(fd: FileDescriptor(rawValue: pair[1]), events: .readable, now: 0)
         }
     }
 

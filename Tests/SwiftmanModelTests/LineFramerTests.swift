@@ -162,7 +162,7 @@ private func output(_ framer: LineFramer) -> String {
         let q = OutputQueue(highWater: 10)
         q.append("hello world")
         #expect(q.isFull)
-        #expect(OutputSink.write(q, to: fds[1]) == .drained)
+        #expect(OutputSink.write(q, to: FileDescriptor(rawValue: fds[1])) == .drained)
         #expect(q.isEmpty)
         close(fds[1])
         var buf = [UInt8](repeating: 0, count: 64)
@@ -178,7 +178,7 @@ private func output(_ framer: LineFramer) -> String {
         signal(SIGPIPE, SIG_IGN)
         let q = OutputQueue()
         q.append("x")
-        #expect(OutputSink.write(q, to: fds[1]) == .closed)
+        #expect(OutputSink.write(q, to: FileDescriptor(rawValue: fds[1])) == .closed)
     }
 
     @Test func growsPastItsInitialCapacity() {

@@ -1,0 +1,10 @@
+import CSwiftman
+
+/// Searching bytes with libc's memmem (vectorised): `line:` readiness checks
+/// scan every byte an instance prints until its line appears.
+public enum ByteSearch {
+    /// Whether `needle` occurs in `haystack`.
+    public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        sm_contains(haystack.baseAddress, haystack.count, needle.baseAddress, needle.count) != 0
+    }
+}

@@ -1,0 +1,52 @@
+// The platform's typed calls: errors as values, descriptors, reaping.
+import Testing
+import SwiftmanModel
+import SwiftmanPlatform
+
+@Suite struct PlatformTests {
+    @Test func aPipeCarriesBytesAndSaysWouldBlockWhenEmpty() throws {
+        let pipe = try Pipe.make(nonBlockingRead: true)
+        defer { pipe.readEnd.close() }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(throws: Errno.wouldBlock) {
+            try buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try pipe.readEnd.read(into: raw) } }.get()
+        }
+        try pipe.writeEnd.writeAll("hello")
+        #expect(pipe.readEnd.bytesReadable == 5)
+        let n = try buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try pipe.readEnd.read(into: raw) } }.get()
+        #expect(String(decoding: buffer[0..<n], as: UTF8.self) == "hello")
+        pipe.writeEnd.close()
+        let end = try buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try pipe.readEnd.read(into: raw) } }.get()
+        #expect(end == 0)
+    }
+
+    @Test func aMissingFileIsNoEntry() {
+        #expect(throws: Errno.noEntry) { try FileSystem.read("/nonexistent/swiftman-test") }
+        #expect(throws: Errno.noEntry) { try FileSystem.status("/nonexistent/swiftman-test") }
+    }
+
+    @Test func pollReportsAReadablePipe() throws {
+        let pipe = try Pipe.make(nonBlockingRead: true)
+        defer { pipe.readEnd.close(); pipe.writeEnd.close() }
+        var list = PollList()
+        list.append(pipe.readEnd, .readable)
+        #expect(try list.wait(timeoutMilliseconds: 0) == 0)
+        try pipe.writeEnd.writeAll("x")
+        #expect(try list.wait(timeoutMilliseconds: 1000) == 1)
+        #expect(list.descriptor(at: 0) == pipe.readEnd)
+        #expect(list.returned(at: 0).contains(.readable))
+    }
+
+    /// A child's end, decoded: an exit code, or the signal that killed it.
+    /// (Only these children are waited for: other tests run children too.)
+    @Test func aChildsEndIsDecoded() throws {
+        let spawner = Spawner(root: ".", environment: CStringArray(["PATH=/usr/bin:/bin"]))
+        let exits = try spawner.spawn(script: "exit 3", extraEnvironment: [], output: .discard).get()
+        #expect(Children.wait(for: exits.id) == .exited(code: 3))
+        let killed = try spawner.spawn(script: "sleep 30", extraEnvironment: [], output: .discard).get()
+        #expect(killed.group.isAlive)
+        try killed.group.send(Signal.kill.rawValue)
+        #expect(Children.wait(for: killed.id) == .signaled(Signal.kill.rawValue))
+        #expect(Children.wait(for: killed.id) == nil, "reaped once")
+    }
+}
