@@ -32,7 +32,7 @@ import SwiftmanModel
             "TERM": SIGTERM, "PIPE": SIGPIPE, "ALRM": SIGALRM, "CHLD": SIGCHLD, "CONT": SIGCONT, "STOP": SIGSTOP,
             "TSTP": SIGTSTP, "WINCH": SIGWINCH, "ABRT": SIGABRT, "SEGV": SIGSEGV, "ILL": SIGILL, "FPE": SIGFPE,
             "BUS": SIGBUS, "TRAP": SIGTRAP, "TTIN": SIGTTIN, "TTOU": SIGTTOU, "XCPU": SIGXCPU, "XFSZ": SIGXFSZ,
-            "SYS": SIGSYS, "URG": SIGURG, "VTALRM": SIGVTALRM, "PROF": SIGPROF,
+            "SYS": SIGSYS, "URG": SIGURG, "VTALRM": SIGVTALRM, "PROF": SIGPROF, "PWR": SIGPWR, "IO": SIGIO, "STKFLT": SIGSTKFLT,
         ]
         for (name, signal) in Signals.table {
             #expect(glibc[name] == signal.rawValue, "SIG\(name)")
