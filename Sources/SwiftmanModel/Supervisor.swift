@@ -23,47 +23,6 @@ extension SupervisorHost {
     public func cancelReadiness(pid: Int32) {}
 }
 
-/// Why a control request could not be carried out.
-public struct ControlFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// One row of `swiftman ps`.
-public struct InstanceStatus: Equatable, Sendable {
-    public let name: String
-    /// The group leader: the program itself for a simple command.
-    public let pid: Int32?
-    /// running, stopping, backoff, done, crashed, stopped or starting.
-    public let state: String
-    /// Nanoseconds since it started, while running.
-    public let uptime: Int64
-    /// Restarts after a crash (or a clean exit under `always`).
-    public let restarts: Int
-    public let port: Int
-    /// Restarts asked for with `swiftman restart`.
-    public var requestedRestarts: Int = 0
-    /// How the last run ended, for `done` and `crashed` rows.
-    public var exitCode: Int32? = nil
-    /// Processes in the instance's group (filled in by the runtime).
-    public var processes: Int = 0
-    /// How long its current run took to become ready (types with a check).
-    public var readyAfter: Int64? = nil
-
-    public init(name: String, pid: Int32?, state: String, uptime: Int64, restarts: Int, port: Int,
-                requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {
-        self.name = name
-        self.pid = pid
-        self.state = state
-        self.uptime = uptime
-        self.restarts = restarts
-        self.port = port
-        self.requestedRestarts = requestedRestarts
-        self.exitCode = exitCode
-        self.processes = processes
-    }
-}
-
 public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
     public let description: String
     /// No retry can succeed (E2BIG: the environment is too large): the

@@ -377,6 +377,8 @@ public final class FormationRuntime: SupervisorHost {
                 return .ok(names)
             case .attach:
                 throw ControlFailure("attach needs a connection of its own")
+            case .signal:
+                throw ControlFailure("signal is not supported yet")
             }
         } catch {
             return .error(error.description)
@@ -414,7 +416,7 @@ public final class FormationRuntime: SupervisorHost {
         }
         let name = supervisor.instances[slot].spec.name
         guard let child = runningChild(slot: slot) else {
-            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? "stopped"))")
+            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? .stopped))")
         }
         if rows > 0 && cols > 0, let master = child.ptyMaster, child.outputs.contains(master) {
             _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))

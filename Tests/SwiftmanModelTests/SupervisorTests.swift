@@ -249,7 +249,7 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
         #expect(host.signals.map(\.signal) == [Signal.terminate], "the rest of the group gets the stop signal")
         #expect(host.resumed == [web])
         #expect(host.spawned.count == 2, "no second copy while the group lives")
-        #expect(sup.snapshot(now: second).first?.state == "stopping")
+        #expect(sup.snapshot(now: second).first?.state == .stopping)
         sup.tick(now: 3 * second)
         #expect(host.signals.last?.signal == Signal.kill)
         #expect(host.events.contains(.killedAfterGrace(instance: "web.1", pid: web, grace: 2 * second)))

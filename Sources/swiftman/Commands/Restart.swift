@@ -1,0 +1,18 @@
+/// `swiftman restart TARGET`: a type's instances, or one, stopped and started again.
+enum RestartCommand {
+    static let command = Command(
+        name: "restart", usage: "restart TARGET", summary: "restart a type (web) or an instance (web.2)",
+        help: """
+            Usage: swiftman restart TYPE|TYPE.N [OPTIONS]
+
+            Stops the instance(s) gracefully and starts them again.
+            """,
+        options: ControlOptions.options, positionals: .types, run: run)
+
+    static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
+        let target = try ControlCall.target(args)
+        for name in try ControlCall.send(.restart(target), for: command.name, args, environment: environment) { print(name) }
+        return 0
+    }
+}
