@@ -61,21 +61,55 @@ enum CompletionScript {
         } + ["--help"]
     }
 
-    // MARK: bash
+    // MARK: bash and zsh
+
+    /// What bash and zsh write differently in the arms on positionals.
+    struct Dialect {
+        /// Of an arm of `case $cmd`, and one level more.
+        let indent: String
+        let step: String
+        let types: String
+        let files: String
+        let directories: String
+        let words: @Sendable (String) -> String
+
+        static let bash = Dialect(indent: "        ", step: "    ", types: #"COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur"))"#,
+                                  files: #"COMPREPLY=($(compgen -f -- "$cur"))"#, directories: #"COMPREPLY=($(compgen -d -- "$cur"))"#,
+                                  words: { #"COMPREPLY=($(compgen -W "\#($0)" -- "$cur"))"# })
+        static let zsh = Dialect(indent: "    ", step: "  ", types: #"compadd -- ${(f)"$(_swiftman_types)"}"#,
+                                 files: "_files", directories: "_files -/", words: { "compadd -- \($0)" })
+    }
+
+    /// The arms of `case $prev`: what the value of the option before the cursor is.
+    static func valueArms(_ dialect: Dialect) -> String {
+        [(files, dialect.files + "; return"), (directories, dialect.directories + "; return"),
+         (typeValues, dialect.types + "; return"), (otherValues, "return")]
+            .map { dialect.indent + words($0.0, separator: "|") + ") " + $0.1 + " ;;" }.joined(separator: "\n")
+    }
+
+    /// `NAMES)` and a `case` on how many positionals come before the cursor.
+    static func positionalArm(_ dialect: Dialect, _ names: [String], _ cases: [(count: String, action: String)]) -> String {
+        let (i, s) = (dialect.indent, dialect.step)
+        return ([i + words(names, separator: "|") + ")", i + s + "case $(_swiftman_positionals) in"]
+            + cases.map { i + s + s + "\($0.count)) \($0.action) ;;" } + [i + s + "esac ;;"]).joined(separator: "\n")
+    }
+
+    /// `export`: a format, a directory, then types.
+    static func exportArm(_ dialect: Dialect) -> String {
+        positionalArm(dialect, commands(.exportTarget),
+                      [("0", dialect.words(words(formats))), ("1", dialect.directories), ("*", dialect.types)])
+    }
+
+    /// `signal`: a type, then a word of its list; each arm after a newline.
+    static func typeThenArms(_ dialect: Dialect) -> String {
+        typeThenWords.map { "\n" + positionalArm(dialect, [$0.name], [("0", dialect.types), ("1", dialect.words(words($0.words)))]) }
+            .joined()
+    }
 
     static func bash() -> String {
         let perCommand = CommandTable.all.map { "        \($0.name)) opts=\"\(optionWords($0).joined(separator: " "))\" ;;" }
             .joined(separator: "\n")
-        let typeThen = typeThenWords.map { command in
-            """
-
-                    \(command.name))
-                        case $(_swiftman_positionals) in
-                            0) COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur")) ;;
-                            1) COMPREPLY=($(compgen -W "\(words(command.words))" -- "$cur")) ;;
-                        esac ;;
-            """
-        }.joined()
+        let typeThen = typeThenArms(.bash)
         return """
             # bash completion for swiftman: source <(swiftman completion bash)
             _swiftman_project() {
@@ -112,10 +146,7 @@ enum CompletionScript {
                     return
                 fi
                 case $prev in
-                    \(words(files, separator: "|"))) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                    \(words(directories, separator: "|"))) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-                    \(words(typeValues, separator: "|"))) COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur")); return ;;
-                    \(words(otherValues, separator: "|"))) return ;;
+            \(valueArms(.bash))
                 esac
                 case $cmd in
             \(perCommand)
@@ -133,12 +164,7 @@ enum CompletionScript {
                             COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur"))
                             [[ \(commandLineTest) ]] && COMPREPLY+=($(compgen -c -- "$cur"))
                         fi ;;
-                    \(words(commands(.exportTarget), separator: "|")))
-                        case $(_swiftman_positionals) in
-                            0) COMPREPLY=($(compgen -W "\(words(formats))" -- "$cur")) ;;
-                            1) COMPREPLY=($(compgen -d -- "$cur")) ;;
-                            *) COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur")) ;;
-                        esac ;;
+            \(exportArm(.bash))
                     \(words(commands(.commands), separator: "|"))) COMPREPLY=($(compgen -W "\(words(commands))" -- "$cur")) ;;
                     \(words(commands(.shells), separator: "|"))) COMPREPLY=($(compgen -W "\(words(shells))" -- "$cur")) ;;\(typeThen)
                 esac
@@ -153,16 +179,7 @@ enum CompletionScript {
     static func zsh() -> String {
         let perCommand = CommandTable.all.map { "    \($0.name)) opts=(\(optionWords($0).joined(separator: " "))) ;;" }
             .joined(separator: "\n")
-        let typeThen = typeThenWords.map { command in
-            """
-
-                \(command.name))
-                  case $(_swiftman_positionals) in
-                    0) compadd -- ${(f)"$(_swiftman_types)"} ;;
-                    1) compadd -- \(words(command.words)) ;;
-                  esac ;;
-            """
-        }.joined()
+        let typeThen = typeThenArms(.zsh)
         return """
             #compdef swiftman
             # zsh completion for swiftman: swiftman completion zsh > "${fpath[1]}/_swiftman"
@@ -197,10 +214,7 @@ enum CompletionScript {
                 return
               fi
               case $prev in
-                \(words(files, separator: "|"))) _files; return ;;
-                \(words(directories, separator: "|"))) _files -/; return ;;
-                \(words(typeValues, separator: "|"))) compadd -- ${(f)"$(_swiftman_types)"}; return ;;
-                \(words(otherValues, separator: "|"))) return ;;
+            \(valueArms(.zsh))
               esac
               case $cmd in
             \(perCommand)
@@ -218,12 +232,7 @@ enum CompletionScript {
                     compadd -- ${(f)"$(_swiftman_types)"}
                     [[ \(commandLineTest) ]] && compadd -- ${(k)commands}
                   fi ;;
-                \(words(commands(.exportTarget), separator: "|")))
-                  case $(_swiftman_positionals) in
-                    0) compadd -- \(words(formats)) ;;
-                    1) _files -/ ;;
-                    *) compadd -- ${(f)"$(_swiftman_types)"} ;;
-                  esac ;;
+            \(exportArm(.zsh))
                 \(words(commands(.commands), separator: "|"))) compadd -- \(words(commands)) ;;
                 \(words(commands(.shells), separator: "|"))) compadd -- \(words(shells)) ;;\(typeThen)
               esac

@@ -83,12 +83,16 @@ enum ControlCall {
         "\(command): no running formation for \(FileSystem.canonical(root) ?? root) (no live control socket at \(path))"
     }
 
-    /// The one TYPE or TYPE.N of `restart` and `stop`, as strictly as the server checks it.
-    static func target(_ args: Arguments) throws(UsageError) -> String {
+    /// `restart`, `stop`: one TYPE or TYPE.N (checked as strictly as the server
+    /// will), then the instances the formation names, one a line.
+    static func run(_ command: Command, _ raw: [String], environment: [String: String],
+                    request: (_ target: String) -> ControlRequest) throws -> Int32 {
+        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
         guard args.positionals.count == 1, ControlRequest.isName(args.positionals[0]) else {
             throw UsageError(message: "expected one TYPE or TYPE.N")
         }
-        return args.positionals[0]
+        for name in try send(request(args.positionals[0]), for: command.name, args, environment: environment) { print(name) }
+        return 0
     }
 
     /// A ControlFailure of the request's own checks, as a usage error.

@@ -10,9 +10,6 @@ enum RestartCommand {
         options: ControlOptions.options, positionals: .types, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
-        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
-        let target = try ControlCall.target(args)
-        for name in try ControlCall.send(.restart(target), for: command.name, args, environment: environment) { print(name) }
-        return 0
+        try ControlCall.run(command, raw, environment: environment) { .restart($0) }
     }
 }
