@@ -1,6 +1,7 @@
-/// The control protocol between `swiftman start` and `scale`/`ps`/`restart`/
-/// `stop`: one request line `swiftman/1 COMMAND ARG…`, answered by `ok` or
-/// `error MESSAGE` and body lines, then the server closes the connection.
+/// The control protocol between `swiftman start` and the control commands
+/// (`scale`, `ps`, `restart`, `stop`, `signal`, `connect`): one request line
+/// `swiftman/1 COMMAND ARG…`, answered by `ok` and body lines or by
+/// `error KIND MESSAGE`, then the server closes the connection.
 public enum ControlRequest: Equatable, Sendable {
     case hello
     case ps
@@ -9,6 +10,9 @@ public enum ControlRequest: Equatable, Sendable {
     case scale([ScaleItem])
     case restart(String)
     case stop(String)
+    /// `signal TARGET NUMBER`: the signal to every running instance's process
+    /// group of a type, or to one instance's. Answered by the names signalled.
+    case signal(target: String, signal: Signal)
     /// `attach TARGET ROWS COLS` (`swiftman connect`): the connection becomes
     /// an attach session (see `AttachFrame`). ROWS and COLS are the client's
     /// terminal size, 0 0 when it has none.
@@ -37,6 +41,7 @@ public enum ControlRequest: Equatable, Sendable {
         case .scale(let items): body = "scale " + items.map { "\($0.type)=\($0.count)" }.joined(separator: " ")
         case .restart(let target): body = "restart \(target)"
         case .stop(let target): body = "stop \(target)"
+        case .signal(let target, let signal): body = "signal \(target) \(signal.rawValue)"
         case .attach(let target, let rows, let cols): body = "attach \(target) \(rows) \(cols)"
         }
         return "\(Self.version) \(body)\n"
@@ -65,6 +70,11 @@ public enum ControlRequest: Equatable, Sendable {
         case "restart", "stop":
             guard args.count == 1, isName(args[0]) else { throw ControlFailure("\(words[1]) needs one TYPE or TYPE.N") }
             return words[1] == "stop" ? .stop(args[0]) : .restart(args[0])
+        case "signal":
+            guard args.count == 2, isName(args[0]), let number = parseSignalNumber(args[1]) else {
+                throw ControlFailure("signal needs TYPE or TYPE.N, then a signal number (1-64)")
+            }
+            return .signal(target: args[0], signal: Signal(number))
         case "attach":
             guard args.count == 3, isName(args[0]), let rows = Int(args[1]), let cols = Int(args[2]),
                   (0...65535).contains(rows), (0...65535).contains(cols) else {
@@ -88,6 +98,13 @@ public enum ControlRequest: Equatable, Sendable {
         return ScaleItem(type: String(parts[0]), count: count)
     }
 
+    /// `10`: a signal number in 1…64, plain decimal digits (no sign, no leading zero).
+    static func parseSignalNumber(_ text: String) -> Int32? {
+        guard let first = text.utf8.first, first != 0x30, text.utf8.count <= 2,
+              text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int32(text), n <= 64 else { return nil }
+        return n
+    }
+
     public static func isName(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 200 && s.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
@@ -96,15 +113,43 @@ public enum ControlRequest: Equatable, Sendable {
     }
 }
 
-/// A reply: `ok` and body lines, or `error MESSAGE`.
+/// What kind of refusal an `error` reply is: the CLI turns it into an exit
+/// code without reading the message.
+public enum ControlErrorKind: String, CaseIterable, Equatable, Sendable {
+    /// The request names a type or instance the formation's Procfile does not
+    /// have: a bad argument (exit 2).
+    case badTarget = "bad-target"
+    /// Anything else: a request that cannot be carried out now or here (no
+    /// such instance number, shutting down, busy, a malformed request; exit 1).
+    case refused
+}
+
+/// Why a control request could not be carried out: a kind and a message for people.
+public struct ControlFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    public let kind: ControlErrorKind
+    public let message: String
+    public var description: String { message }
+
+    public init(_ message: String, kind: ControlErrorKind = .refused) {
+        self.message = message
+        self.kind = kind
+    }
+
+    /// A type or instance the Procfile does not have (`stop nope`, `scale wbe=2`).
+    public static func unknownTarget(_ message: String) -> ControlFailure {
+        ControlFailure(message, kind: .badTarget)
+    }
+}
+
+/// A reply: `ok` and body lines, or `error KIND MESSAGE`.
 public enum ControlReply: Equatable, Sendable {
     case ok([String])
-    case error(String)
+    case error(ControlFailure)
 
     public var encoded: String {
         switch self {
         case .ok(let lines): return (["ok"] + lines).map { $0 + "\n" }.joined()
-        case .error(let message): return "error \(message)\n"
+        case .error(let failure): return "error \(failure.kind.rawValue) \(failure.message)\n"
         }
     }
 
@@ -113,25 +158,27 @@ public enum ControlReply: Equatable, Sendable {
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first else { return nil }
         if first == "ok" { return .ok(Array(lines.dropFirst())) }
-        if first.hasPrefix("error ") { return .error(String(first.dropFirst(6))) }
-        return nil
+        guard first.hasPrefix("error ") else { return nil }
+        let rest = first.dropFirst(6).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let kind = ControlErrorKind(rawValue: String(rest[0])) else { return nil }
+        return .error(ControlFailure(rest.count > 1 ? String(rest[1]) : "", kind: kind))
     }
 }
 
 /// One `ps` row on the wire: `name pid state uptime-ms restarts port
 /// requested-restarts exit-code processes ready-us` (`-` for no pid, exit
-/// code or time to ready; spaces in the state as `+`, which no type name has).
+/// code or time to ready; the state as one word, `InstanceState.encoded`).
 extension InstanceStatus {
     public var encoded: String {
-        "\(name) \(pid.map(String.init) ?? "-") \(state.replacing(" ", with: "+")) \(uptime / 1_000_000) \(restarts) \(port) "
+        "\(name) \(pid.map(String.init) ?? "-") \(state.encoded) \(uptime / 1_000_000) \(restarts) \(port) "
             + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-")"
     }
 
     public init?(encoded: String) {
         let f = encoded.split(separator: " ").map(String.init)
-        guard f.count == 9 || f.count == 10, let ms = Int64(f[3]), let restarts = Int(f[4]), let port = Int(f[5]),
-              let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
-        self.init(name: f[0], pid: Int32(f[1]), state: f[2].replacing("+", with: " "), uptime: ms * 1_000_000,
+        guard f.count == 9 || f.count == 10, let state = InstanceState(encoded: f[2]), let ms = Int64(f[3]),
+              let restarts = Int(f[4]), let port = Int(f[5]), let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
+        self.init(name: f[0], pid: Int32(f[1]), state: state, uptime: ms * 1_000_000,
                   restarts: restarts, port: port, requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
         if f.count == 10 { readyAfter = Int64(f[9]).map { $0 * 1000 } }
     }

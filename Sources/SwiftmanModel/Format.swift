@@ -1,10 +1,48 @@
-/// `0.5s`, `2s`, `1m`: a short human form of a nanosecond duration.
-public func formatSeconds(_ ns: Int64) -> String {
-    let ms = ns / 1_000_000
-    if ms % 60_000 == 0 && ms >= 60_000 { return "\(ms / 60_000)m" }
-    if ms % 1000 == 0 { return "\(ms / 1000)s" }
-    var fraction = String(ms % 1000)
-    fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-    while fraction.hasSuffix("0") { fraction.removeLast() }
-    return "\(ms / 1000).\(fraction)s"
+/// Durations as swiftman prints them, from nanoseconds: the one formatter of
+/// the system lines, `ps`, the disposability report and their JSON.
+public enum Durations {
+    /// `0.5s`, `2s`, `1.25s`, `1m`: a duration someone set (a grace time, a
+    /// delay, a window), exact to the millisecond.
+    public static func setting(_ ns: Int64) -> String {
+        let ms = ns / 1_000_000
+        if ms % 60_000 == 0 && ms >= 60_000 { return "\(ms / 60_000)m" }
+        return seconds(ms: ms)
+    }
+
+    /// `<1ms`, `12ms`, `1.25s`, `12s`, `2m3s`: a duration measured, to the
+    /// millisecond below 10 s.
+    public static func measured(_ ns: Int64) -> String {
+        let ms = ns / 1_000_000
+        if ms < 1 { return "<1ms" }
+        if ms < 1000 { return "\(ms)ms" }
+        if ms < 10_000 { return seconds(ms: ms) }
+        let s = ms / 1000
+        return s < 60 ? "\(s)s" : minutes(s)
+    }
+
+    /// `5s`, `2m3s`, `1h2m`: how long an instance has been up, to the second.
+    public static func uptime(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return minutes(s) }
+        return "\(s / 3600)h\(s % 3600 / 60)m"
+    }
+
+    /// `12.345`: milliseconds with three decimals, a JSON number.
+    public static func milliseconds(_ ns: Int64) -> String {
+        let us = ns / 1000
+        let fraction = String(us % 1000)
+        return "\(us / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+
+    /// `1.25s`, `2s`: seconds with the milliseconds that are not zero.
+    private static func seconds(ms: Int64) -> String {
+        var fraction = String(ms % 1000)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? "\(ms / 1000)s" : "\(ms / 1000).\(fraction)s"
+    }
+
+    /// `2m3s`.
+    private static func minutes(_ s: Int64) -> String { "\(s / 60)m\(s % 60)s" }
 }

@@ -90,11 +90,11 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .stopping(let names, let signal, let all):
             return "sending \(Signals.name(signal)) to \(all ? "all processes" : names.joined(separator: ", "))"
         case .killedAfterGrace(let i, _, let grace):
-            return "sending SIGKILL to \(i) (still running \(formatSeconds(grace)) after its stop signal)"
+            return "sending SIGKILL to \(i) (still running \(Durations.setting(grace)) after its stop signal)"
         case .killedOnRequest(let names): return "sending SIGKILL to \(names.joined(separator: ", "))"
-        case .restarting(let i, let delay): return "\(i) restarting in \(formatSeconds(delay))"
+        case .restarting(let i, let delay): return "\(i) restarting in \(Durations.setting(delay))"
         case .restartLimit(let i, let limit, let window):
-            return "\(i) failed \(limit + 1) times within \(formatSeconds(window)) (restart limit \(limit)); stopping"
+            return "\(i) failed \(limit + 1) times within \(Durations.setting(window)) (restart limit \(limit)); stopping"
         case .cannotStart(let i, let reason): return "\(i) cannot start: \(reason); stopping"
         case .signalReceived(let signal): return "\(Signals.name(signal)) received"
         case .outputClosed: return "output closed"
@@ -103,9 +103,9 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .request(let action, let targets): return "\(action) \(targets.joined(separator: ", ")) on request"
         case .notice(let text): return text
         case .waiting(let i, let awaited): return "\(i) waiting for \(awaited.joined(separator: ", "))"
-        case .ready(let i, let after, let check): return "\(i) ready after \(formatMilliseconds(after)) (\(check))"
+        case .ready(let i, let after, let check): return "\(i) ready after \(Durations.measured(after)) (\(check))"
         case .notReady(let i, let after, let check):
-            return "\(i) not ready after \(formatSeconds(after)) (still waiting for \(check)); it keeps running"
+            return "\(i) not ready after \(Durations.setting(after)) (still waiting for \(check)); it keeps running"
         case .dependencyFailed(let i, let reason, let dependents):
             return "\(i) \(reason); \(dependents.joined(separator: ", ")) \(dependents.count == 1 ? "waits" : "wait") for it: stopping"
         case .disposability(let report):

@@ -289,7 +289,7 @@ public struct DisposabilityReport: Equatable, Sendable {
     public var table: [String] {
         func span(_ values: [Int64]) -> String {
             guard let median = DisposabilityReport.median(values), let max = values.max() else { return "-" }
-            return values.count == 1 ? formatMilliseconds(median) : "\(formatMilliseconds(median)) / \(formatMilliseconds(max))"
+            return values.count == 1 ? Durations.measured(median) : "\(Durations.measured(median)) / \(Durations.measured(max))"
         }
         var cells = [["TYPE", "READY (median / max)", "STOP (median / max)", "KILLED", "RESTARTS"]]
         for row in rows {
@@ -297,20 +297,16 @@ public struct DisposabilityReport: Equatable, Sendable {
                           row.stop.isEmpty ? "-" : (row.killed == 0 ? "no" : "\(row.killed) of \(row.stop.count)"),
                           String(row.restarts)])
         }
-        let widths = (0..<cells[0].count).map { c in cells.map { $0[c].count }.max()! }
-        var lines = cells.map { row in
-            row.enumerated().map { c, cell in cell + String(repeating: " ", count: widths[c] - cell.count) }
-                .joined(separator: "  ").trimmingTrailingBlanks
-        }
+        var lines = TextTable.lines(cells)
         for row in rows where row.killed > 0 {
-            lines.append("\(row.type) ignored \(Signals.name(row.stopSignal)) and was killed after \(formatSeconds(grace)): handle \(Signals.name(row.stopSignal)) in the program, or set --stop-signal \(row.type)=SIGNAL")
+            lines.append("\(row.type) ignored \(Signals.name(row.stopSignal)) and was killed after \(Durations.setting(grace)): handle \(Signals.name(row.stopSignal)) in the program, or set --stop-signal \(row.type)=SIGNAL")
         }
         return lines
     }
 
     /// The figures as a JSON array (milliseconds), for the JSON log event.
     public var json: String {
-        func ms(_ v: Int64?) -> String { v.map { String(format3($0)) } ?? "null" }
+        func ms(_ v: Int64?) -> String { v.map(Durations.milliseconds) ?? "null" }
         return "[" + rows.map { row in
             "{\"type\":\"\(JSON.escape(row.type))\",\"ready_count\":\(row.ready.count),"
                 + "\"ready_median_ms\":\(ms(DisposabilityReport.median(row.ready))),\"ready_max_ms\":\(ms(row.ready.max())),"
@@ -344,36 +340,5 @@ public struct DisposabilityReport: Equatable, Sendable {
             rows.append(row)
         }
         self.init(rows: rows, grace: grace)
-    }
-}
-
-/// Milliseconds with three decimals, as a JSON number (`12.345`).
-private func format3(_ ns: Int64) -> String {
-    let us = ns / 1000
-    let frac = String(us % 1000)
-    return "\(us / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
-}
-
-/// `12ms`, `1.25s`, `2m3s`: a duration as people read it, to the millisecond
-/// below 10 s.
-public func formatMilliseconds(_ ns: Int64) -> String {
-    let ms = ns / 1_000_000
-    if ms < 1 { return "<1ms" }
-    if ms < 1000 { return "\(ms)ms" }
-    if ms < 10_000 {
-        var fraction = String(ms % 1000)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return fraction.isEmpty ? "\(ms / 1000)s" : "\(ms / 1000).\(fraction)s"
-    }
-    let s = ms / 1000
-    return s < 60 ? "\(s)s" : "\(s / 60)m\(s % 60)s"
-}
-
-extension String {
-    fileprivate var trimmingTrailingBlanks: String {
-        var s = self
-        while s.hasSuffix(" ") { s.removeLast() }
-        return s
     }
 }

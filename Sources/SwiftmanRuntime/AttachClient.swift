@@ -16,7 +16,7 @@ public final class AttachClient {
         /// The formation closed the connection (nil) or failed before replying.
         case noReply(Errno?)
         /// The formation said no: its message.
-        case refused(String)
+        case refused(ControlFailure)
         case malformedReply
     }
 
@@ -101,7 +101,10 @@ public final class AttachClient {
                     received.removeSubrange(...newline)
                 }
             }
-            if let first = lines.first, first.hasPrefix("error ") { throw Refusal.refused(String(first.dropFirst(6))) }
+            if let first = lines.first, first.hasPrefix("error ") {
+                guard case .error(let failure)? = ControlReply.parse(first) else { throw Refusal.malformedReply }
+                throw Refusal.refused(failure)
+            }
             guard lines[0] == "ok" else { throw Refusal.malformedReply }
             let words = lines[1].split(separator: " ").map(String.init)
             guard words.count == 3 else { throw Refusal.malformedReply }

@@ -125,10 +125,10 @@ final class ControlServer {
                 // Full: the oldest silent connection makes room, so idle
                 // connections cannot lock the owner out for their timeout.
                 guard let oldest = clients.filter({ !$0.value.replying }).min(by: { $0.value.deadline < $1.value.deadline })?.key else {
-                    reply(fd, .error("busy: too many control connections"))
+                    reply(fd, .error(ControlFailure("busy: too many control connections")))
                     continue
                 }
-                reply(oldest, .error("busy: too many control connections"))
+                reply(oldest, .error(ControlFailure("busy: too many control connections")))
                 clients[oldest] = nil
             }
             clients[fd] = Client(deadline: now + ControlServer.requestTimeout)
@@ -158,12 +158,12 @@ final class ControlServer {
                     answer = execute(request)
                 }
             } catch {
-                answer = .error(error.description)
+                answer = .error(error)
             }
             client.output = Array(answer.encoded.utf8)
             flush(fd, client)
         } else if client.input.count >= ControlRequest.maxLength {
-            client.output = Array(ControlReply.error("request too long").encoded.utf8)
+            client.output = Array(ControlReply.error(ControlFailure("request too long")).encoded.utf8)
             flush(fd, client)
         }
     }

@@ -405,7 +405,7 @@ public final class FormationRuntime {
         }
         let name = supervisor.instances[slot].spec.name
         guard let child = children.running(slot: slot) else {
-            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? "stopped"))")
+            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? .stopped))")
         }
         if rows > 0 && cols > 0, let master = child.openPtyMaster {
             _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))

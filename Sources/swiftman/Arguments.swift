@@ -153,3 +153,14 @@ struct Arguments {
     func flag(_ long: String) -> Bool { values[long] == "true" }
     func source(_ long: String) -> String { sources[long] ?? "--" + long }
 }
+
+/// Option lines for --help.
+func describe(_ options: [Option]) -> String {
+    options.map { opt in
+        var names = opt.short.map { "-\($0), " } ?? "    "
+        names += "--\(opt.long)"
+        if let v = opt.valueName { names += " \(v)" }
+        let pad = String(repeating: " ", count: max(1, 30 - names.count))
+        return "  \(names)\(pad)\(opt.help)  [\(opt.environmentName)]"
+    }.joined(separator: "\n")
+}

@@ -236,6 +236,51 @@ private let pathWithSwiftman = URL(fileURLWithPath: Binary.path).deletingLastPat
         #expect(sections[2].hasPrefix("--no-prefix\t"), "\(result.stdout)")
     }
 
+    /// `signal TARGET SIGNAL`: the types, then the signal names, in the three shells.
+    @Test func signalCompletesTypesThenSignalNames() throws {
+        let project = try project()
+        let bash = """
+            source <(swiftman completion bash) || exit 9
+            c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _swiftman; echo "${COMPREPLY[*]}"; }
+            c swiftman sig
+            c swiftman signal ''
+            c swiftman signal web US
+            c swiftman signal --socket s web US
+            """
+        if installed("/bin/bash") {
+            let result = try shell(project, "/bin/bash", ["-c", bash])
+            #expect(result.code == 0 && result.stderr.isEmpty, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").map(String.init) == ["signal", "web worker", "USR1 USR2", "USR1 USR2"],
+                    "\(result.stdout)")
+        }
+        let zsh = """
+            autoload -Uz compinit && compinit -u -D
+            source <(swiftman completion zsh) || exit 9
+            compadd() { while [[ $1 != -- ]]; do shift; done; shift; print -r -- "$@"; }
+            words=(swiftman signal ''); CURRENT=3; _swiftman
+            words=(swiftman signal web ''); CURRENT=4; _swiftman
+            """
+        if installed("/usr/bin/zsh") {
+            let result = try shell(project, "/usr/bin/zsh", ["-fc", zsh])
+            #expect(result.code == 0 && result.stderr.isEmpty, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "web worker", "\(result.stdout)")
+            #expect(lines.count == 2 && lines[1].split(separator: " ").contains("USR1"), "\(result.stdout)")
+        }
+        let fish = """
+            swiftman completion fish | source; or exit 9
+            complete -C 'swiftman signal '
+            echo ---
+            complete -C 'swiftman signal web US'
+            """
+        if installed("/usr/bin/fish") {
+            let result = try shell(project, "/usr/bin/fish", ["--no-config", "-c", fish])
+            #expect(result.code == 0 && result.stderr.isEmpty, "\(result.stderr)")
+            let sections = result.stdout.components(separatedBy: "---\n").map { Set($0.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }) }
+            #expect(sections == [["web", "worker"], ["USR1", "USR2"]], "\(result.stdout)")
+        }
+    }
+
     @Test func unknownShellIsAUsageError() throws {
         let result = try Project().run(["completion", "tcsh"])
         #expect(result.code == 2)

@@ -10,7 +10,9 @@ import Testing
 
     @Test func requestsRoundTrip() throws {
         let requests: [ControlRequest] = [.hello, .ps, .scale([.init(type: "web", count: 3), .init(type: "worker", count: 0)]),
-                                          .restart("web.2"), .stop("worker")]
+                                          .restart("web.2"), .stop("worker"),
+                                          .signal(target: "web", signal: .user1), .signal(target: "web.2", signal: Signal(64)),
+                                          .signal(target: "worker", signal: .hangup)]
         for request in requests {
             var line = Array(request.encoded.utf8)
             #expect(line.removeLast() == 10)
@@ -23,6 +25,9 @@ import Testing
         "swiftman/1 scale", "swiftman/1 scale web", "swiftman/1 scale web=-1", "swiftman/1 scale web=10001",
         "swiftman/1 scale web.1=2", "swiftman/1 scale w$b=1", "swiftman/1 restart", "swiftman/1 restart a b",
         "swiftman/1 stop ../x/y", "swiftman/1 ps\u{7}",
+        "swiftman/1 signal", "swiftman/1 signal web", "swiftman/1 signal web USR1", "swiftman/1 signal web 0",
+        "swiftman/1 signal web 65", "swiftman/1 signal web 010", "swiftman/1 signal web +10", "swiftman/1 signal web -10",
+        "swiftman/1 signal web 10 x", "swiftman/1 signal ../x 10", "swiftman/1 signal web 1.5",
     ])
     func malformedRequestsAreRejected(_ text: String) {
         #expect(throws: ControlFailure.self) { try parse(text) }
@@ -34,18 +39,58 @@ import Testing
         }
     }
 
+    @Test func signalRequestsCarryTheNumber() {
+        #expect(ControlRequest.signal(target: "web", signal: .user1).encoded == "swiftman/1 signal web 10\n")
+    }
+
     @Test func replies() {
         #expect(ControlReply.ok(["a", "b"]).encoded == "ok\na\nb\n")
         #expect(ControlReply.parse("ok\na\nb\n") == .ok(["a", "b"]))
-        #expect(ControlReply.parse("error nope\n") == .error("nope"))
+        #expect(ControlReply.parse("error refused nope\n") == .error(ControlFailure("nope")))
         #expect(ControlReply.parse("what") == nil)
     }
 
+    /// The kind crosses the socket: the CLI chooses its exit code from it, not from the wording.
+    @Test func errorRepliesCarryTheirKind() {
+        let unknown = ControlFailure.unknownTarget("unknown process type \"nope\" (Procfile has: web)")
+        #expect(ControlReply.error(unknown).encoded == "error bad-target unknown process type \"nope\" (Procfile has: web)\n")
+        for failure in [unknown, ControlFailure("no instance web.9 (web has 1)"), ControlFailure("", kind: .badTarget)] {
+            #expect(ControlReply.parse(ControlReply.error(failure).encoded) == .error(failure))
+        }
+        #expect(ControlFailure("shutting down").kind == .refused)
+        #expect(ControlReply.parse("error nope\n") == nil, "no kind")
+        #expect(ControlReply.parse("error unknown-kind message\n") == nil)
+    }
+
     @Test func psRowsRoundTrip() {
-        let row = InstanceStatus(name: "web.1", pid: 42, state: "running", uptime: 3_000_000_000, restarts: 2, port: 5000)
+        let row = InstanceStatus(name: "web.1", pid: 42, state: .running, uptime: 3_000_000_000, restarts: 2, port: 5000)
         #expect(InstanceStatus(encoded: row.encoded) == row)
-        let stopped = InstanceStatus(name: "web.2", pid: nil, state: "stopped", uptime: 0, restarts: 0, port: 5001)
+        let stopped = InstanceStatus(name: "web.2", pid: nil, state: .stopped, uptime: 0, restarts: 0, port: 5001)
         #expect(InstanceStatus(encoded: stopped.encoded) == stopped)
+    }
+
+    static let states: [InstanceState] = [.starting, .waiting(for: ["redis", "migrate"]), .waiting(for: ["db"]), .waiting(for: []),
+                                          .running, .ready, .notReady, .stopping, .backoff, .done, .crashed, .stopped]
+
+    /// Every state is one word on the wire, and comes back as itself.
+    @Test(arguments: states)
+    func instanceStatesRoundTrip(_ state: InstanceState) {
+        #expect(!state.encoded.contains(" "))
+        #expect(InstanceState(encoded: state.encoded) == state)
+        let row = InstanceStatus(name: "web.1", pid: 7, state: state, uptime: 0, restarts: 0, port: 5000)
+        #expect(InstanceStatus(encoded: row.encoded) == row)
+        #expect(InstanceState(legacy: state.description) == state, "the bridge from Supervisor.snapshot()'s strings")
+    }
+
+    @Test func instanceStatesAreRenderedOnce() {
+        #expect(InstanceState.waiting(for: ["redis", "migrate"]).description == "waiting for redis, migrate")
+        #expect(InstanceState.waiting(for: ["redis", "migrate"]).encoded == "waiting:redis,migrate")
+        #expect(InstanceState.notReady.description == "not ready")
+        #expect(InstanceState.notReady.encoded == "not-ready")
+        #expect(InstanceState.running.description == "running")
+        for bad in ["", "Running", "not ready", "waiting", "waiting:a b", "waiting:a,", "waiting:a/b"] {
+            #expect(InstanceState(encoded: bad) == nil, "\(bad)")
+        }
     }
 }
 
@@ -122,7 +167,7 @@ import Testing
         sup.childExited(pid: host.pid("web.2"), status: .signaled(15), now: 0)
         _ = try sup.scale("web", to: 2, now: 0)
         #expect(sup.instances.count == 2)
-        #expect(sup.snapshot(now: 0).map(\.state) == ["running", "running"])
+        #expect(sup.snapshot(now: 0).map(\.state) == [.running, .running])
     }
 
     @Test func restartStopsThenStartsAtOnce() throws {
@@ -143,10 +188,10 @@ import Testing
         #expect(try sup.stop("web", now: 0) == ["web.1"])
         sup.childExited(pid: host.pid("web.1"), status: .signaled(15), now: 0)
         #expect(sup.nextDeadline == nil, "not restarted")
-        #expect(sup.snapshot(now: 0).first?.state == "stopped")
+        #expect(sup.snapshot(now: 0).first?.state == .stopped)
         #expect(sup.phase == .running)
         _ = try sup.restart("web.1", now: 0)
-        #expect(sup.snapshot(now: 0).first?.state == "running")
+        #expect(sup.snapshot(now: 0).first?.state == .running)
     }
 
     @Test func unknownTargetsAreErrors() throws {
@@ -171,7 +216,7 @@ import Testing
         sup.start(now: 0)
         sup.childExited(pid: host.pid("worker.1"), status: .exited(1), now: 2 * second)
         let rows = sup.snapshot(now: 5 * second)
-        #expect(rows.map(\.state) == ["running", "backoff"])
+        #expect(rows.map(\.state) == [.running, .backoff])
         #expect(rows[0].uptime == 5 * second)
         #expect(rows[1].pid == nil)
     }
@@ -182,7 +227,7 @@ import Testing
         _ = try sup.stop("web.1", now: 0)
         sup.childExited(pid: host.pid("web.1"), status: .signaled(15), now: 0)
         #expect(try sup.scale("web", to: 2, now: 0) == "web: 1 → 2", "the stopped web.1 comes back")
-        #expect(sup.snapshot(now: 0).map(\.state) == ["running", "running"])
+        #expect(sup.snapshot(now: 0).map(\.state) == [.running, .running])
         _ = try sup.stop("web.1", now: 0)
         sup.childExited(pid: host.pid("web.1"), status: .signaled(15), now: 0)
         let running = host.pid("web.2")
@@ -208,7 +253,7 @@ import Testing
         sup.childExited(pid: host.pid("worker.1"), status: .exited(0), now: second)
         let rows = sup.snapshot(now: second)
         #expect(rows.map(\.name) == ["web.1", "web.2", "worker.1"])
-        #expect(rows[2].state == "done")
+        #expect(rows[2].state == .done)
         #expect(rows[2].exitCode == 0)
         #expect(rows[0].exitCode == nil)
         let wire = try #require(InstanceStatus(encoded: rows[2].encoded))
@@ -225,7 +270,7 @@ import Testing
         sup.childExited(pid: old, status: .signaled(15), now: second)
         #expect(host.spawned.count == 2)
         #expect(host.pid("web.1") != old)
-        #expect(sup.snapshot(now: second).map(\.state) == ["running"])
+        #expect(sup.snapshot(now: second).map(\.state) == [.running])
     }
 
     @Test func scalingBackUpReusesTheRetiredSlotOnceItsGroupIsGone() throws {

@@ -42,7 +42,7 @@ private func repeated(_ s: String, _ n: Int) -> [UInt8] { Array(String(repeating
 /// Tokens the grammars care about, for insertion by the mutator.
 private let tokens: [[UInt8]] = [
     "${", "}", ":-", "-", "$", "\\$", "\\\"", "\\\\", "\\n", "'", "\"", "#", " #", "=", ":", "\n", "\r\n", "\r", " ", "\t",
-    "export ", "swiftman/1 ", "scale ", "restart ", "stop ", "hello", "ps", "web=", "all=", "10000", "10001", "-1", "+0",
+    "export ", "swiftman/1 ", "scale ", "restart ", "stop ", "signal ", "hello", "ps", "web=", "all=", "10000", "10001", "-1", "+0",
     "web: ", "PORT", "65535", "65536", "SIG", "TERM", "on-failure", "always", ",", "\u{FEFF}", "é", "€", "😀", "\u{2028}",
 ].map(bytes) + [[0], [0xFF], [0xC3], [0xE2, 0x82], [0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF]]
 
@@ -268,6 +268,8 @@ private func controlProblem(_ input: [UInt8]) -> String? {
         }
     case .restart(let name), .stop(let name):
         if !ControlRequest.isName(name) { return "bad target \(show(bytes(name)))" }
+    case .signal(let name, let signal):
+        if !ControlRequest.isName(name) || !(1...64).contains(signal.rawValue) { return "bad signal \(show(bytes(name))) \(signal.rawValue)" }
     case .attach(let name, let rows, let cols):
         if !ControlRequest.isName(name) || !(0...65535).contains(rows) || !(0...65535).contains(cols) {
             return "bad attach \(show(bytes(name))) \(rows) \(cols)"
@@ -759,7 +761,7 @@ private func generatedProcfile(_ rng: inout Xorshift) -> ([UInt8], [ProcessType]
 /// A valid request and a line for it, with runs of spaces between words.
 private func generatedRequest(_ rng: inout Xorshift) -> (ControlRequest, [UInt8]) {
     let request: ControlRequest
-    switch rng.below(5) {
+    switch rng.below(6) {
     case 0: request = .hello
     case 1: request = .ps
     case 2:
@@ -768,6 +770,7 @@ private func generatedRequest(_ rng: inout Xorshift) -> (ControlRequest, [UInt8]
             ControlRequest.ScaleItem(type: name(&rng, maxLength: rng.below(2) == 0 ? 8 : 40, dots: false), count: rng.below(10_001))
         })
     case 3: request = .restart(name(&rng, maxLength: rng.below(2) == 0 ? 8 : 200, dots: true))
+    case 4: request = .signal(target: name(&rng, maxLength: rng.below(2) == 0 ? 8 : 200, dots: true), signal: Signal(Int32(1 + rng.below(64))))
     default: request = .stop(name(&rng, maxLength: rng.below(2) == 0 ? 8 : 200, dots: true))
     }
     var line: [UInt8] = []
@@ -798,7 +801,7 @@ private let dotenvSeeds = [
 private let controlSeeds = [
     "swiftman/1 hello", "swiftman/1 ps", "swiftman/1 scale web=2 worker=0", "swiftman/1 restart web.1", "swiftman/1 stop worker",
     "swiftman/1  scale   web=+3 ", "swiftman/2 ps", "swiftman/1 scale web=10001", "swiftman/1 dance", "swiftman/1 scale web.1=2",
-    "swiftman/1 restart a b", "swiftman/1 ps now",
+    "swiftman/1 restart a b", "swiftman/1 ps now", "swiftman/1 signal web.1 10", "swiftman/1 signal web 010",
 ]
 
 private let optionSeeds = [

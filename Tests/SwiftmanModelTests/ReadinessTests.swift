@@ -124,7 +124,7 @@ import Testing
     }
 
     func state(_ sup: Driver, _ name: String, now: Int64 = 0) -> String? {
-        sup.snapshot(now: now).first { $0.name == name }?.state
+        sup.snapshot(now: now).first { $0.name == name }?.state.description
     }
 
     @Test func typesStartOnlyOnceTheirDependenciesAreReady() throws {

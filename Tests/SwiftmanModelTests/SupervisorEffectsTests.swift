@@ -71,7 +71,7 @@ import Testing
         #expect(try s.resolve("web").map { s.instances[$0].spec.name } == ["web.1", "web.2"])
         #expect(try s.resolve("web.2").map { s.instances[$0].spec.name } == ["web.2"])
         #expect(throws: ControlFailure("no instance web.3 (web has 2)")) { try s.resolve("web.3") }
-        #expect(throws: ControlFailure("unknown process type or instance \"db\" (Procfile has: web, worker)")) { try s.resolve("db") }
+        #expect(throws: ControlFailure.unknownTarget("unknown process type or instance \"db\" (Procfile has: web, worker)")) { try s.resolve("db") }
     }
 }
 

@@ -84,7 +84,7 @@ final class Driver {
     func control(_ request: ControlRequest, now: Int64) throws(ControlFailure) -> [String] {
         switch send(.control(request), now: now) {
         case .ok(let lines)?: return lines
-        case .error(let message)?: throw ControlFailure(message)
+        case .error(let failure)?: throw failure
         case nil: throw ControlFailure("no reply")
         }
     }
@@ -287,10 +287,10 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
     }
 
     @Test func durationsReadNaturally() {
-        #expect(formatSeconds(500_000_000) == "0.5s")
-        #expect(formatSeconds(2 * second) == "2s")
-        #expect(formatSeconds(60 * second) == "1m")
-        #expect(formatSeconds(1_250_000_000) == "1.25s")
+        #expect(Durations.setting(500_000_000) == "0.5s")
+        #expect(Durations.setting(2 * second) == "2s")
+        #expect(Durations.setting(60 * second) == "1m")
+        #expect(Durations.setting(1_250_000_000) == "1.25s")
     }
 
     // MARK: the process group is the instance
@@ -312,7 +312,7 @@ func makeSupervisor(_ procfile: String = "web: a\nworker: b\n", formation: Forma
         #expect(host.signals.map(\.signal) == [Signal.terminate], "the rest of the group gets the stop signal")
         #expect(host.resumed == [web])
         #expect(host.spawned.count == 2, "no second copy while the group lives")
-        #expect(sup.snapshot(now: second).first?.state == "stopping")
+        #expect(sup.snapshot(now: second).first?.state == .stopping)
         sup.tick(now: 3 * second)
         #expect(host.signals.last?.signal == Signal.kill)
         #expect(host.events.contains(.killedAfterGrace(instance: "web.1", pid: web, grace: 2 * second)))

@@ -23,11 +23,15 @@ extension Supervisor {
                 emit(.reply(.ok(names)))
             case .timings:
                 emit(.reply(.ok(disposability().encoded)))
+            case .signal(let target, let signal):
+                let names = try send(signal, to: target)
+                emit(.report(.request(action: "sending \(signal) to", targets: names)))
+                emit(.reply(.ok(names)))
             case .hello, .ps, .attach:
                 throw ControlFailure("\(request.encoded.dropLast()) is answered by the runtime")
             }
         } catch {
-            emit(.reply(.error(error.description)))
+            emit(.reply(.error(error)))
         }
     }
 
@@ -99,6 +103,20 @@ extension Supervisor {
         } else {
             launchOrWait(slot, now: now)
         }
+    }
+
+    /// `signal TARGET SIGNAL`: the signal to the process group of each running
+    /// instance of a type (`web`) or to one instance (`web.2`).
+    func send(_ signal: Signal, to target: String) throws(ControlFailure) -> [String] {
+        guard phase == .running else { throw ControlFailure("shutting down") }
+        var names: [String] = []
+        for slot in try resolve(target) {
+            guard case .running(let pid) = instances[slot].state else { continue }
+            emit(.signal(group: pid, signal))
+            names.append(instances[slot].spec.name)
+        }
+        if names.isEmpty { throw ControlFailure("\(target) is not running") }
+        return names
     }
 
     /// Restarts a type's instances (`web`) or one instance (`web.2`): a running
@@ -188,6 +206,6 @@ extension Supervisor {
 
     /// A name the Procfile does not have: a bad argument.
     func unknownTarget(_ name: String, typeOnly: Bool) -> ControlFailure {
-        ControlFailure("unknown process type\(typeOnly ? "" : " or instance") \"\(name)\" (Procfile has: \(plan.procfile.typeNames))")
+        ControlFailure.unknownTarget("unknown process type\(typeOnly ? "" : " or instance") \"\(name)\" (Procfile has: \(plan.procfile.typeNames))")
     }
 }

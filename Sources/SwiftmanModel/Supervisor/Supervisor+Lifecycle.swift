@@ -167,7 +167,7 @@ extension Supervisor {
                 && instances[slot].startedAt + config.readiness.timeout <= now:
                 let spec = instances[slot].spec
                 let awaited = config.readiness.checks[spec.type]!.awaited(port: spec.port)
-                let limit = formatSeconds(config.readiness.timeout)
+                let limit = Durations.setting(config.readiness.timeout)
                 if !failIfAwaited(slot, reason: "was not ready within \(limit) (\(awaited))", code: 1, now: now) {
                     instances[slot].readyGaveUp = true
                     emit(.cancelReadiness(pid: pid))

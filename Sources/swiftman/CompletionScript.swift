@@ -2,57 +2,35 @@ import SwiftmanModel
 import SwiftmanPlatform
 import SwiftmanRuntime
 
-/// `swiftman completion bash|zsh|fish`: a completion script made from the same
-/// command and option tables as `help`, so the two never drift. Process types
-/// are looked up when completing, by `swiftman completion types` (the Procfile
-/// in the current directory, or the one named by -f/-d on the line).
-enum Completion {
-    static let options = ProjectOptions.options.filter { ["procfile", "root"].contains($0.long) }
-    static let shells = ["bash", "zsh", "fish"]
-
-    static let help = """
-        Usage: swiftman completion bash|zsh|fish
-
-        Prints a completion script for the shell: commands, options, the process
-        types of the Procfile in the current directory (for start, restart, stop and
-        run) and the formats of export. Load it with
-        source <(swiftman completion bash) in ~/.bashrc, or
-        swiftman completion zsh > "${fpath[1]}/_swiftman", or
-        swiftman completion fish > ~/.config/fish/completions/swiftman.fish.
-        `swiftman completion types [-f PROCFILE]` prints the type names, one a line.
-        """
-
-    static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        guard let shell = rawArgs.first, !["-h", "--help"].contains(shell) else {
-            if rawArgs.isEmpty { throw UsageError(message: "expected bash, zsh or fish") }
-            print(help)
-            return 0
-        }
-        if shell == "types" {
-            try? CLI.loadForemanDefaults()
-            guard let args = try Arguments.parse(Array(rawArgs.dropFirst()), options: options, help: help,
-                                                 environment: environment) else { return 0 }
-            // Completion must stay quiet: a broken or missing Procfile lists nothing.
-            let procfile = try? ProjectOptions.load(args, environment: environment, formation: false).procfile
-            for type in procfile?.types ?? [] { print(type.name) }
-            return 0
-        }
-        guard rawArgs.count == 1 else { throw UsageError(message: "unexpected argument \"\(rawArgs[1])\"") }
-        switch shell {
-        case "bash": print(bash(), terminator: "")
-        case "zsh": print(zsh(), terminator: "")
-        case "fish": print(fish(), terminator: "")
-        default: throw UsageError(message: "unknown shell \"\(shell)\" (expected bash, zsh or fish)")
-        }
-        return 0
-    }
-
+/// The completion scripts of `swiftman completion bash|zsh|fish`, made from the
+/// command table (names, summaries, options, what the positionals are), so
+/// they never drift from `help`. Process types are looked up when completing,
+/// by `swiftman completion types` (the Procfile in the current directory, or
+/// the one named by -f/-d on the line).
+enum CompletionScript {
     // MARK: what the scripts know
 
-    /// Commands whose positional arguments are process types.
-    static let typeCommands = ["start", "restart", "stop", "connect", "run"]
-    static var commands: [String] { CLI.commandNames }
+    static let shells = ["bash", "zsh", "fish"]
+    static var commands: [String] { CommandTable.names }
     static var formats: [String] { ExportFormat.allCases.map(\.rawValue) }
+
+    /// The commands whose positionals are of this kind.
+    static func commands(_ kind: Positionals) -> [String] {
+        CommandTable.all.filter { $0.positionals == kind }.map(\.name)
+    }
+
+    /// Commands whose positional arguments are process types; the command
+    /// line ones (`run`) last, since their branch tells them apart.
+    static var typeCommands: [String] { commands(.types) + commands(.commandLine) }
+    /// `[[ $cmd == run ]]`: a test for the command line ones.
+    static var commandLineTest: String { commands(.commandLine).map { "$cmd == \($0)" }.joined(separator: " || ") }
+    /// The commands whose first positional is a type and the second a word of a list.
+    static var typeThenWords: [(name: String, words: [String])] {
+        CommandTable.all.compactMap { command in
+            if case .typeThen(let words) = command.positionals { return (command.name, words) }
+            return nil
+        }
+    }
 
     /// Every spelling of an option: `-f`, `--procfile`, aliases.
     static func spellings(_ option: Option) -> [String] {
@@ -61,7 +39,7 @@ enum Completion {
 
     static func takesValue(_ option: Option) -> Bool { option.valueName != nil && !option.optionalValue }
 
-    static var allOptions: [Option] { commands.flatMap { CLI.options($0) } }
+    static var allOptions: [Option] { CommandTable.all.flatMap(\.options) }
 
     /// Spellings of options whose value is the next word, by kind of value.
     static func valueSpellings(_ kind: (Option) -> Bool) -> [String] {
@@ -77,17 +55,61 @@ enum Completion {
         valueSpellings { !fileOptions.contains($0.long) && $0.long != "root" && $0.long != "quiet" }
     }
 
-    static func optionWords(_ command: String) -> [String] {
-        CLI.options(command).flatMap { option in
+    static func optionWords(_ command: Command) -> [String] {
+        command.options.flatMap { option in
             spellings(option).map { $0.hasPrefix("--") && option.optionalValue ? [$0, $0 + "="] : [$0] }.flatMap { $0 }
         } + ["--help"]
     }
 
-    // MARK: bash
+    // MARK: bash and zsh
+
+    /// What bash and zsh write differently in the arms on positionals.
+    struct Dialect {
+        /// Of an arm of `case $cmd`, and one level more.
+        let indent: String
+        let step: String
+        let types: String
+        let files: String
+        let directories: String
+        let words: @Sendable (String) -> String
+
+        static let bash = Dialect(indent: "        ", step: "    ", types: #"COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur"))"#,
+                                  files: #"COMPREPLY=($(compgen -f -- "$cur"))"#, directories: #"COMPREPLY=($(compgen -d -- "$cur"))"#,
+                                  words: { #"COMPREPLY=($(compgen -W "\#($0)" -- "$cur"))"# })
+        static let zsh = Dialect(indent: "    ", step: "  ", types: #"compadd -- ${(f)"$(_swiftman_types)"}"#,
+                                 files: "_files", directories: "_files -/", words: { "compadd -- \($0)" })
+    }
+
+    /// The arms of `case $prev`: what the value of the option before the cursor is.
+    static func valueArms(_ dialect: Dialect) -> String {
+        [(files, dialect.files + "; return"), (directories, dialect.directories + "; return"),
+         (typeValues, dialect.types + "; return"), (otherValues, "return")]
+            .map { dialect.indent + words($0.0, separator: "|") + ") " + $0.1 + " ;;" }.joined(separator: "\n")
+    }
+
+    /// `NAMES)` and a `case` on how many positionals come before the cursor.
+    static func positionalArm(_ dialect: Dialect, _ names: [String], _ cases: [(count: String, action: String)]) -> String {
+        let (i, s) = (dialect.indent, dialect.step)
+        return ([i + words(names, separator: "|") + ")", i + s + "case $(_swiftman_positionals) in"]
+            + cases.map { i + s + s + "\($0.count)) \($0.action) ;;" } + [i + s + "esac ;;"]).joined(separator: "\n")
+    }
+
+    /// `export`: a format, a directory, then types.
+    static func exportArm(_ dialect: Dialect) -> String {
+        positionalArm(dialect, commands(.exportTarget),
+                      [("0", dialect.words(words(formats))), ("1", dialect.directories), ("*", dialect.types)])
+    }
+
+    /// `signal`: a type, then a word of its list; each arm after a newline.
+    static func typeThenArms(_ dialect: Dialect) -> String {
+        typeThenWords.map { "\n" + positionalArm(dialect, [$0.name], [("0", dialect.types), ("1", dialect.words(words($0.words)))]) }
+            .joined()
+    }
 
     static func bash() -> String {
-        let perCommand = commands.map { "        \($0)) opts=\"\(optionWords($0).joined(separator: " "))\" ;;" }
+        let perCommand = CommandTable.all.map { "        \($0.name)) opts=\"\(optionWords($0).joined(separator: " "))\" ;;" }
             .joined(separator: "\n")
+        let typeThen = typeThenArms(.bash)
         return """
             # bash completion for swiftman: source <(swiftman completion bash)
             _swiftman_project() {
@@ -124,10 +146,7 @@ enum Completion {
                     return
                 fi
                 case $prev in
-                    \(words(files, separator: "|"))) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                    \(words(directories, separator: "|"))) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-                    \(words(typeValues, separator: "|"))) COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur")); return ;;
-                    \(words(otherValues, separator: "|"))) return ;;
+            \(valueArms(.bash))
                 esac
                 case $cmd in
             \(perCommand)
@@ -139,20 +158,15 @@ enum Completion {
                 fi
                 case $cmd in
                     \(words(typeCommands, separator: "|")))
-                        if [[ $cmd == run && $(_swiftman_positionals) -gt 0 ]]; then
+                        if [[ \(commandLineTest) && $(_swiftman_positionals) -gt 0 ]]; then
                             COMPREPLY=($(compgen -f -- "$cur"))
                         else
                             COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur"))
-                            [[ $cmd == run ]] && COMPREPLY+=($(compgen -c -- "$cur"))
+                            [[ \(commandLineTest) ]] && COMPREPLY+=($(compgen -c -- "$cur"))
                         fi ;;
-                    export)
-                        case $(_swiftman_positionals) in
-                            0) COMPREPLY=($(compgen -W "\(words(formats))" -- "$cur")) ;;
-                            1) COMPREPLY=($(compgen -d -- "$cur")) ;;
-                            *) COMPREPLY=($(compgen -W "$(_swiftman_types)" -- "$cur")) ;;
-                        esac ;;
-                    help) COMPREPLY=($(compgen -W "\(words(commands))" -- "$cur")) ;;
-                    completion) COMPREPLY=($(compgen -W "\(words(shells))" -- "$cur")) ;;
+            \(exportArm(.bash))
+                    \(words(commands(.commands), separator: "|"))) COMPREPLY=($(compgen -W "\(words(commands))" -- "$cur")) ;;
+                    \(words(commands(.shells), separator: "|"))) COMPREPLY=($(compgen -W "\(words(shells))" -- "$cur")) ;;\(typeThen)
                 esac
             }
             complete -F _swiftman swiftman
@@ -163,8 +177,9 @@ enum Completion {
     // MARK: zsh
 
     static func zsh() -> String {
-        let perCommand = commands.map { "    \($0)) opts=(\(optionWords($0).joined(separator: " "))) ;;" }
+        let perCommand = CommandTable.all.map { "    \($0.name)) opts=(\(optionWords($0).joined(separator: " "))) ;;" }
             .joined(separator: "\n")
+        let typeThen = typeThenArms(.zsh)
         return """
             #compdef swiftman
             # zsh completion for swiftman: swiftman completion zsh > "${fpath[1]}/_swiftman"
@@ -199,10 +214,7 @@ enum Completion {
                 return
               fi
               case $prev in
-                \(words(files, separator: "|"))) _files; return ;;
-                \(words(directories, separator: "|"))) _files -/; return ;;
-                \(words(typeValues, separator: "|"))) compadd -- ${(f)"$(_swiftman_types)"}; return ;;
-                \(words(otherValues, separator: "|"))) return ;;
+            \(valueArms(.zsh))
               esac
               case $cmd in
             \(perCommand)
@@ -214,20 +226,15 @@ enum Completion {
               fi
               case $cmd in
                 \(words(typeCommands, separator: "|")))
-                  if [[ $cmd == run && $(_swiftman_positionals) -gt 0 ]]; then
+                  if [[ \(commandLineTest) && $(_swiftman_positionals) -gt 0 ]]; then
                     _files
                   else
                     compadd -- ${(f)"$(_swiftman_types)"}
-                    [[ $cmd == run ]] && compadd -- ${(k)commands}
+                    [[ \(commandLineTest) ]] && compadd -- ${(k)commands}
                   fi ;;
-                export)
-                  case $(_swiftman_positionals) in
-                    0) compadd -- \(words(formats)) ;;
-                    1) _files -/ ;;
-                    *) compadd -- ${(f)"$(_swiftman_types)"} ;;
-                  esac ;;
-                help) compadd -- \(words(commands)) ;;
-                completion) compadd -- \(words(shells)) ;;
+            \(exportArm(.zsh))
+                \(words(commands(.commands), separator: "|"))) compadd -- \(words(commands)) ;;
+                \(words(commands(.shells), separator: "|"))) compadd -- \(words(shells)) ;;\(typeThen)
               esac
             }
             if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then
@@ -278,13 +285,12 @@ enum Completion {
             "end",
             "complete -c swiftman -f",
         ]
-        for (usage, summary) in CLI.commands {
-            let name = String(usage.split(separator: " ")[0])
-            lines.append("complete -c swiftman -n __fish_use_subcommand -a \(name) -d \(fishQuote(summary))")
+        for command in CommandTable.all {
+            lines.append("complete -c swiftman -n __fish_use_subcommand -a \(command.name) -d \(fishQuote(command.summary))")
         }
-        for command in commands {
-            let condition = fishQuote("__fish_seen_subcommand_from \(command)")
-            for option in CLI.options(command) {
+        for command in CommandTable.all {
+            let condition = fishQuote("__fish_seen_subcommand_from \(command.name)")
+            for option in command.options {
                 var line = "complete -c swiftman -n \(condition)"
                 if let short = option.short { line += " -s \(short)" }
                 line += " -l \(option.long)"
@@ -298,13 +304,20 @@ enum Completion {
         }
         let typeCondition = fishQuote("__fish_seen_subcommand_from \(typeCommands.joined(separator: " "))")
         lines.append("complete -c swiftman -n \(typeCondition) -a '(__swiftman_types)' -d 'process type'")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from run; and __swiftman_positionals 0' -a '(__fish_complete_command)'")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from run; and not __swiftman_positionals 0' -F")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from export; and __swiftman_positionals 0' -a \(fishQuote(words(formats)))")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from export; and __swiftman_positionals 1' -a '(__fish_complete_directories)'")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from export; and not __swiftman_positionals 0; and not __swiftman_positionals 1' -a '(__swiftman_types)'")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from help' -a \(fishQuote(words(commands)))")
-        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from completion' -a \(fishQuote(words(shells)))")
+        let run = "__fish_seen_subcommand_from " + words(commands(.commandLine))
+        lines.append("complete -c swiftman -n '\(run); and __swiftman_positionals 0' -a '(__fish_complete_command)'")
+        lines.append("complete -c swiftman -n '\(run); and not __swiftman_positionals 0' -F")
+        let export = "__fish_seen_subcommand_from " + words(commands(.exportTarget))
+        lines.append("complete -c swiftman -n '\(export); and __swiftman_positionals 0' -a \(fishQuote(words(formats)))")
+        lines.append("complete -c swiftman -n '\(export); and __swiftman_positionals 1' -a '(__fish_complete_directories)'")
+        lines.append("complete -c swiftman -n '\(export); and not __swiftman_positionals 0; and not __swiftman_positionals 1' -a '(__swiftman_types)'")
+        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from \(words(commands(.commands)))' -a \(fishQuote(words(commands)))")
+        lines.append("complete -c swiftman -n '__fish_seen_subcommand_from \(words(commands(.shells)))' -a \(fishQuote(words(shells)))")
+        for command in typeThenWords {
+            let seen = "__fish_seen_subcommand_from " + command.name
+            lines.append("complete -c swiftman -n '\(seen); and __swiftman_positionals 0' -a '(__swiftman_types)'")
+            lines.append("complete -c swiftman -n '\(seen); and __swiftman_positionals 1' -a \(fishQuote(words(command.words)))")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -4,25 +4,24 @@ import SwiftmanPlatform
 import SwiftmanRuntime
 
 /// `swiftman run`: one-off admin processes in the app's environment (factor XII).
-enum Run {
-    static let options = ProjectOptions.options.filter { ["procfile", "root", "env", "port"].contains($0.long) }
-    static let help = """
-        Usage: swiftman run [OPTIONS] COMMAND [ARGS…]
+enum RunCommand {
+    static let command = Command(
+        name: "run", usage: "run COMMAND", summary: "execute a command (or a Procfile type) in the app's environment",
+        help: """
+            Usage: swiftman run [OPTIONS] COMMAND [ARGS…]
 
-        Loads the env files as `start` does and executes COMMAND in place of swiftman,
-        in the root directory: same pid, stdin/tty, signals and exit code. When COMMAND
-        names a Procfile type, its command runs under /bin/sh -c with that type's PORT;
-        ARGS are the shell's positional parameters, appended as "$@" unless the command
-        already uses them. Otherwise COMMAND is looked up on the PATH the env files
-        give. A command that cannot be found exits 127, one that cannot be run 126.
+            Loads the env files as `start` does and executes COMMAND in place of swiftman,
+            in the root directory: same pid, stdin/tty, signals and exit code. When COMMAND
+            names a Procfile type, its command runs under /bin/sh -c with that type's PORT;
+            ARGS are the shell's positional parameters, appended as "$@" unless the command
+            already uses them. Otherwise COMMAND is looked up on the PATH the env files
+            give. A command that cannot be found exits 127, one that cannot be run 126.
+            """,
+        options: ProjectOptions.options.filter { ["procfile", "root", "env", "port"].contains($0.long) },
+        positionals: .commandLine, run: run)
 
-        Options:
-        \(describe(options))
-        """
-
-    static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment,
-                                             stopAtFirstPositional: true) else { return 0 }
+    static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        guard let args = try command.arguments(raw, environment: environment, stopAtFirstPositional: true) else { return 0 }
         guard let command = args.positionals.first else { throw UsageError(message: "missing COMMAND") }
         let extra = Array(args.positionals.dropFirst())
         // The words after the options are the command, never a selection of types;
@@ -46,11 +45,11 @@ enum Run {
             argv = ShellArguments.argv(command: ShellCommand.script(for: type.command), name: type.name, arguments: extra)
         } else {
             if command.contains("/") && FileSystem.isDirectory(command) {
-                CLI.printError("run: \(command): \(errnoDescription(EISDIR))")
+                CLI.printError("\(Self.command.name): \(command): \(errnoDescription(EISDIR))")
                 return 126
             }
             guard let path = Exec.resolve(command, path: env["PATH"]) else {
-                CLI.printError("run: \(command): command not found")
+                CLI.printError("\(Self.command.name): \(command): command not found")
                 return 127
             }
             executable = path
@@ -60,7 +59,7 @@ enum Run {
             throw Diagnostic(project.root, "cannot change directory: \(errnoDescription())")
         }
         let error = Exec.replaceProcess(executable: executable, arguments: argv, environment: env)
-        CLI.printError("run: \(command): \(errnoDescription(error))")
+        CLI.printError("\(Self.command.name): \(command): \(errnoDescription(error))")
         return error == ENOENT ? 127 : 126
     }
 }

@@ -4,29 +4,28 @@ import SwiftmanRuntime
 
 /// `swiftman connect TARGET`: this terminal attached to a running instance
 /// over the control socket (see `AttachFrame` for the wire format).
-enum Connect {
-    static let options = ControlOptions.options + [
-        Option(long: "detach-keys", short: nil, valueName: "KEY", help: "the key that detaches: ctrl-X (default: ctrl-])"),
-    ]
+enum ConnectCommand {
+    static let command = Command(
+        name: "connect", usage: "connect TARGET", summary: "attach this terminal to a running instance (Ctrl-] detaches)",
+        help: """
+            Usage: swiftman connect TARGET [OPTIONS]
 
-    static let help = """
-        Usage: swiftman connect TARGET [OPTIONS]
+            Attaches this terminal to a running instance of `swiftman start` (TARGET: a type,
+            meaning its first instance, or TYPE.N): its output appears here as it is, what
+            you type goes to it, and the window size follows. An instance of a --tty type is
+            attached through its pseudo-terminal, so debuggers, REPLs and full-screen programs
+            work as in a plain terminal; other instances get the keys on their stdin.
+            The detach key (Ctrl-] unless --detach-keys says otherwise) returns to the shell
+            and leaves the process running; when the process ends, so does connect.
+            The formation's own output keeps showing the instance's lines.
+            """,
+        options: ControlOptions.options + [
+            Option(long: "detach-keys", short: nil, valueName: "KEY", help: "the key that detaches: ctrl-X (default: ctrl-])"),
+        ],
+        positionals: .types, run: run)
 
-        Attaches this terminal to a running instance of `swiftman start` (TARGET: a type,
-        meaning its first instance, or TYPE.N): its output appears here as it is, what
-        you type goes to it, and the window size follows. An instance of a --tty type is
-        attached through its pseudo-terminal, so debuggers, REPLs and full-screen programs
-        work as in a plain terminal; other instances get the keys on their stdin.
-        The detach key (Ctrl-] unless --detach-keys says otherwise) returns to the shell
-        and leaves the process running; when the process ends, so does connect.
-        The formation's own output keeps showing the instance's lines.
-
-        Options:
-        \(describe(options))
-        """
-
-    static func run(_ rawArgs: [String], environment: [String: String]) throws -> Int32 {
-        guard let args = try Arguments.parse(rawArgs, options: options, help: help, environment: environment) else { return 0 }
+    static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
         guard args.positionals.count == 1, ControlRequest.isName(args.positionals[0]) else {
             throw UsageError(message: args.positionals.isEmpty ? "missing TARGET (a type or TYPE.N)" : "expected one TARGET (a type or TYPE.N)")
         }
@@ -41,17 +40,16 @@ enum Connect {
         } catch {
             switch error {
             case .connect(.notRunning), .connect(.refused):
-                CLI.printError("connect: no running formation for \(FileSystem.canonical(root) ?? root) (no live control socket at \(path))")
+                CLI.printError(ControlCall.notRunning(command.name, root: root, path: path))
             case .connect(.untrusted):
                 // As for every control command: only a server of our uid (or root) is believed.
                 CLI.printError("connect: \(path): the server there does not run as you: not trusting it (another user may have planted it)")
             case .connect(.failed(let reason)): CLI.printError("connect: \(path): \(reason)")
             case .send(let error): CLI.printError("connect: \(path): \(error)")
             case .noReply(let error): CLI.printError("connect: no reply from the formation\(error.map { ": \($0)" } ?? "")")
-            case .refused(let message):
-                CLI.printError("connect: \(message)")
-                // As for the other control commands: a name the Procfile does not know is a bad argument.
-                return message.hasPrefix("unknown process type") ? 2 : 1
+            case .refused(let failure):
+                CLI.printError("connect: \(failure.message)")
+                return ControlCall.exitCode(failure.kind)
             case .malformedReply: CLI.printError("connect: malformed reply from the formation")
             }
             return 1

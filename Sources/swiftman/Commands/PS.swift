@@ -1,0 +1,84 @@
+import SwiftmanModel
+
+/// `swiftman ps`: the running formation's instances, or its disposability report.
+enum PSCommand {
+    static let command = Command(
+        name: "ps", usage: "ps", summary: "list the running formation's instances",
+        help: """
+            Usage: swiftman ps [--json] [--timings] [OPTIONS]
+
+            One line per instance: name, pid, state (starting, waiting for TYPE, ready,
+            running, stopping, backoff, done, crashed, stopped), uptime, restarts, port,
+            and with --ready checks the time it took to become ready.
+            --timings prints the disposability report so far: per type, time to ready,
+            stop signal to exit, SIGKILLs needed, restarts.
+            """,
+        options: ControlOptions.options + [Option(long: "json", short: nil, valueName: nil, help: "print JSON"),
+                                           Option(long: "timings", short: nil, valueName: nil, help: "print the disposability report")],
+        run: run)
+
+    static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
+        if let extra = args.positionals.first { throw UsageError(message: "unexpected argument \"\(extra)\"") }
+        let timings = args.flag("timings")
+        let lines = try ControlCall.send(timings ? .timings : .ps, for: command.name, args, environment: environment)
+        if timings {
+            guard let report = DisposabilityReport(encoded: lines) else {
+                CLI.printError("\(command.name): unexpected reply")
+                return 1
+            }
+            print(args.flag("json") ? report.json : report.table.joined(separator: "\n"))
+        } else {
+            let rows = lines.compactMap(InstanceStatus.init(encoded:))
+            print(args.flag("json") ? json(rows) : table(rows))
+        }
+        return 0
+    }
+
+    /// One row per instance. PROCS counts its process group; RESTARTS are the
+    /// restart policy's, REQUESTED the `restart` commands'; a `done` or
+    /// `crashed` row shows how it ended.
+    static func table(_ rows: [InstanceStatus]) -> String {
+        // READY (time to ready) only when some type has a ready check.
+        let showReady = rows.contains { $0.readyAfter != nil || $0.state.belongsToReadiness }
+        var header = ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"]
+        if showReady { header.append("READY") }
+        let table: [[String]] = [header] + rows.map { (row: InstanceStatus) -> [String] in
+            let pid = row.pid.map(String.init) ?? "-"
+            let processes = row.pid == nil ? "-" : String(row.processes)
+            let state = row.exitCode.map { "\(row.state) (exit \($0))" } ?? row.state.description
+            let uptime = row.state.isUp ? Durations.uptime(row.uptime) : "-"
+            let cells = [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
+            return showReady ? cells + [row.readyAfter.map(Durations.measured) ?? "-"] : cells
+        }
+        return TextTable.lines(table).joined(separator: "\n")
+    }
+
+    static func json(_ rows: [InstanceStatus]) -> String {
+        "[" + rows.map { r in
+            "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),"
+                + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
+                + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
+                + "\"requested_restarts\":\(r.requestedRestarts),\"port\":\(r.port),"
+                + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null")}"
+        }.joined(separator: ",") + "]"
+    }
+}
+
+extension InstanceState {
+    /// A process runs (or is about to): `ps` shows its uptime.
+    fileprivate var isUp: Bool {
+        switch self {
+        case .starting, .running, .ready, .notReady: return true
+        default: return false
+        }
+    }
+
+    /// Only types with a ready check or an order are in these states: `ps` adds its READY column.
+    fileprivate var belongsToReadiness: Bool {
+        switch self {
+        case .starting, .waiting, .ready: return true
+        default: return false
+        }
+    }
+}

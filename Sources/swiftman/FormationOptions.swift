@@ -1,0 +1,75 @@
+import SwiftmanModel
+
+/// How the formation is stopped, restarted and ordered: the options `start`
+/// shares with `check` (readiness) and `export` (both).
+enum FormationOptions {
+    /// How processes are stopped and restarted: shared with `export`.
+    static let lifecycle = [
+        Option(long: "timeout", short: "t", valueName: "SECONDS", help: "grace time after the stop signal before SIGKILL (default: 5)"),
+        Option(long: "restart", short: nil, valueName: "POLICY", help: "on-failure (default), always or never; per type: web=always,migrate=never"),
+        Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N restarts within the window stops the formation (default: 10; per type: web=3)"),
+        Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "the crash-loop window (default: 60)"),
+        Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
+    ]
+
+    /// `--ready`, `--after`, `--ready-timeout`: shared with `check` and `export`.
+    static let readiness = [
+        Option(long: "ready", short: nil, valueName: "TYPE=CHECK",
+               help: "when a type is ready: port, line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
+        Option(long: "after", short: nil, valueName: "TYPE=DEP+DEP",
+               help: "start a type once its dependencies are ready; stop it before them (repeatable)", repeatable: true),
+        Option(long: "ready-timeout", short: nil, valueName: "SECONDS",
+               help: "a dependency not ready this long after starting stops the formation (default: 60)"),
+    ]
+
+    static func supervisorConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> SupervisorConfig {
+        var supervisor = SupervisorConfig()
+        supervisor.timeout = try seconds(args, "timeout", default: 5)
+        supervisor.restartWindow = try seconds(args, "restart-window", default: 60)
+        supervisor.restart = try perType(args, "restart", default: .onFailure, plan: plan) { RestartPolicy(rawValue: $0) }
+        supervisor.stopSignal = try perType(args, "stop-signal", default: Signal.terminate, plan: plan) { Signals.parse($0) }
+        for (type, signal) in [("", supervisor.stopSignal.fallback)] + supervisor.stopSignal.overrides.sorted(by: { $0.key < $1.key }) {
+            if let reason = Signals.cannotStop(signal) {
+                throw UsageError(message: "\(args.source("stop-signal")): \(type.isEmpty ? "" : type + ": ")\(Signals.name(signal)) \(reason): use TERM (the default), INT, QUIT, HUP, USR1, USR2 or KILL")
+            }
+        }
+        supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        supervisor.readiness = try readinessConfig(args, plan: plan)
+        return supervisor
+    }
+
+    static func readinessConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> ReadinessConfig {
+        var readiness = ReadinessConfig()
+        let types = plan.procfile.types.map(\.name)
+        do throws(Diagnostic) {
+            readiness.checks = try ReadinessConfig.parseReady(args.all("ready"), source: args.source("ready"), types: types)
+            readiness.order = try ReadinessConfig.parseAfter(args.all("after"), source: args.source("after"), types: types)
+        } catch {
+            throw UsageError(message: error.description)
+        }
+        readiness.timeout = try seconds(args, "ready-timeout", default: 60)
+        return readiness
+    }
+
+    static func seconds(_ args: Arguments, _ name: String, default fallback: Double) throws(UsageError) -> Int64 {
+        guard let text = args[name] else { return Int64(fallback * 1e9) }
+        guard let value = Double(text), value >= 0, value <= 86_400 * 365 else {
+            throw UsageError(message: "\(args.source(name)): invalid number of seconds \"\(text)\"")
+        }
+        return Int64(value * 1e9)
+    }
+
+    static func perType<V>(_ args: Arguments, _ name: String, default fallback: V, plan: FormationPlan,
+                           _ parse: (String) -> V?) throws(UsageError) -> PerType<V> {
+        guard let text = args[name] else { return PerType(fallback) }
+        do throws(Diagnostic) {
+            let value = try PerType.parse(text, default: fallback, source: args.source(name), value: parse)
+            for type in value.overrides.keys.sorted() where plan.procfile.index(of: type) == nil {
+                throw Diagnostic(args.source(name), "unknown process type \"\(type)\"")
+            }
+            return value
+        } catch {
+            throw UsageError(message: error.description)
+        }
+    }
+}
