@@ -635,7 +635,6 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         #expect(none.stderr.contains("no running formation"), "\(none.stderr)")
     }
 
-    // until then the server answers "signal is not supported yet". Enable them after merging.
 
     @Test
     func usr1ReachesEveryInstanceOfATypeOrTheOneNamed() throws {
