@@ -141,6 +141,11 @@ public struct ControlFailure: Error, Equatable, Sendable, CustomStringConvertibl
     }
 }
 
+extension ControlReply {
+    /// A refusal that depends on the formation's state (exit 1).
+    public static func refused(_ message: String) -> ControlReply { .error(ControlFailure(message)) }
+}
+
 /// A reply: `ok` and body lines, or `error KIND MESSAGE`.
 public enum ControlReply: Equatable, Sendable {
     case ok([String])

@@ -24,6 +24,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     @inlinable public static var brokenPipe: Errno { Errno(EPIPE) }
     @inlinable public static var ioError: Errno { Errno(EIO) }
     @inlinable public static var argumentListTooLong: Errno { Errno(E2BIG) }
+    @inlinable public static var isADirectory: Errno { Errno(EISDIR) }
 }
 
 /// strerror(errno) as a Swift string.

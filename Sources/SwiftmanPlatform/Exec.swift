@@ -25,23 +25,15 @@ public enum Exec {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
-    /// Undoes SignalSetup.install: exec keeps the mask and ignored signals.
-    public static func restoreSignals() {
-        var none = sigset_t()
-        sigemptyset(&none)
-        sigprocmask(SIG_SETMASK, &none, nil)
-        for s in [SIGPIPE, SIGTTIN, SIGTTOU] { signal(s, SIG_DFL) }
-    }
-
     /// execve(2); returns only on failure, with errno.
     public static func replaceProcess(executable: String, arguments: [String],
-                                      environment: [String: String]) -> Int32 {
+                                      environment: [String: String]) -> Errno {
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment: environment)
-        restoreSignals()
+        SignalSetup.restore()
         withExtendedLifetime((argv, envp)) { _ = execve(executable, argv.nullTerminated(), envp.nullTerminated()) }
         let error = errno
-        SignalSetup.install()
-        return error
+        SignalSetup.reinstall()
+        return Errno(error)
     }
 }

@@ -53,3 +53,13 @@ public struct UserID: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// `1001`.
     public var description: String { String(rawValue) }
 }
+
+extension Platform {
+    /// Ends swiftman with `code` (exit(3): stdio flushed, atexit run).
+    public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+
+    /// Makes `path` the working directory.
+    public static func changeDirectory(_ path: String) throws(Errno) {
+        if chdir(path) != 0 { throw Errno.current }
+    }
+}

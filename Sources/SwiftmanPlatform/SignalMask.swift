@@ -1,45 +1,45 @@
 import Glibc
 
-/// Which signals `swiftman start` takes over, and the signalfd that delivers
-/// them to the loop. They are blocked in every thread before anything else
-/// starts, so none is lost and no handler runs.
+/// The signals a command takes over (the list is the model's `SignalTable`;
+/// the platform only carries it out): blocked in every thread before anything
+/// else starts, so none is lost and no handler runs, and read from a signalfd;
+/// and the ones it ignores.
 public enum SignalSetup {
-    /// Signals the loop reads: child exits, window size, the two forwarded
-    /// ones, and every asynchronous signal whose default action would end
-    /// swiftman (those stop the formation first: see `stopping`).
-    public static let handled: [Int32] = {
-        var set: [Int32] = [SIGCHLD, SIGWINCH, SIGUSR1, SIGUSR2] + stopping
-        // Real-time signals also terminate by default.
-        set += Array(SIGRTMIN()...SIGRTMAX())
-        return set
-    }()
+    nonisolated(unsafe) private static var blocked: [Int32] = []
+    nonisolated(unsafe) private static var ignored: [Int32] = []
 
-    /// Signals that stop the formation gracefully. Ctrl-\ (SIGQUIT) stops too,
-    /// as in foreman, rather than being forwarded: a core dump of every child
-    /// is never what Ctrl-\ at a process manager means. Fault signals (SIGSEGV,
-    /// SIGBUS, SIGILL, SIGFPE, SIGTRAP) keep their default: a crash of
-    /// swiftman itself must not be hidden.
-    public static let stopping: [Int32] = [
-        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
-        SIGPWR, SIGSTKFLT, SIGIO, SIGSYS, SIGABRT,
-    ]
-
-    /// Blocks the handled signals and ignores SIGPIPE (writes to a closed
-    /// stdout then fail with EPIPE) and SIGTTIN/SIGTTOU. Call first thing.
-    public static func install() {
-        SignalMask(handled).block()
-        for s in [SIGPIPE, SIGTTIN, SIGTTOU] { ignore(s) }
+    /// Blocks `blocking` and ignores `ignoring` (SIG_IGN). Call first thing.
+    public static func install(blocking: [Int32], ignoring: [Int32]) {
+        blocked = blocking
+        ignored = ignoring
+        SignalMask(blocking).block()
+        for s in ignoring { ignore(s) }
     }
 
-    /// A signalfd over the handled signals.
+    /// A signalfd over the blocked signals.
     public static func openSignalFD() throws(Errno) -> SignalFD {
-        try SignalFD.open(SignalMask(handled))
+        try SignalFD.open(SignalMask(blocked))
     }
+
+    /// Undoes `install` (exec keeps the mask and ignored signals).
+    public static func restore() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for s in ignored { _ = Glibc.signal(s, SIG_DFL) }
+    }
+
+    /// `install` again, as it was (after an exec that failed).
+    public static func reinstall() { install(blocking: blocked, ignoring: ignored) }
 
     /// signal(SIG_IGN): the signal is discarded (and stays so across exec).
     public static func ignore(_ signal: Int32) {
         _ = Glibc.signal(signal, SIG_IGN)
     }
+
+    /// The real-time signals glibc leaves to programs (it keeps the first two
+    /// for its threads library).
+    public static var realTime: ClosedRange<Int32> { __libc_current_sigrtmin()...__libc_current_sigrtmax() }
 }
 
 /// A set of signals (raw numbers), and blocking them in the calling thread.
@@ -57,8 +57,3 @@ public struct SignalMask {
         sigprocmask(SIG_BLOCK, &set, nil)
     }
 }
-
-/// glibc's SIGRTMIN/SIGRTMAX are functions (some real-time signals are
-/// reserved for the threads library).
-private func SIGRTMIN() -> Int32 { __libc_current_sigrtmin() }
-private func SIGRTMAX() -> Int32 { __libc_current_sigrtmax() }

@@ -1,5 +1,3 @@
-import Glibc
-import CSwiftman
 import SwiftmanModel
 import SwiftmanPlatform
 
@@ -37,40 +35,40 @@ final class RunningChild {
     let name: String
     /// The group leader; the group's id is the same number.
     let pid: Int32
-    /// Write end of the child's stdin pipe (-1: none, or closed). Nothing is
+    /// Write end of the child's stdin pipe (nil: none, or closed). Nothing is
     /// written unless the user sends input; it closes when the instance ends
     /// or swiftman exits, and the child then sees end-of-file.
-    fileprivate(set) var stdin: Int32
+    fileprivate(set) var stdin: FileDescriptor?
     /// Output read ends not yet at EOF.
-    fileprivate(set) var outputs: Set<Int32>
-    let ptyMaster: Int32?
+    fileprivate(set) var outputs: Set<FileDescriptor>
+    let ptyMaster: FileDescriptor?
     fileprivate(set) var stage = Stage.running
     /// Pipes that still owe bytes while `draining`.
-    fileprivate var owed: Set<Int32> = []
+    fileprivate var owed: Set<FileDescriptor> = []
 
     init(slot: Int, name: String, process: SpawnedProcess) {
         self.slot = slot
         self.name = name
-        pid = process.pid
-        stdin = process.stdin
-        outputs = Set(process.outputs.map(\.fd))
-        ptyMaster = process.ptyMaster
+        pid = process.id.rawValue
+        stdin = process.input
+        outputs = Set(process.output.map(\.fd))
+        ptyMaster = process.terminal
     }
 
     /// Where input for it goes: its pty master under --tty (while open), else
     /// its stdin pipe; nil once its leader has exited.
-    var inputDescriptor: Int32? {
+    var inputDescriptor: FileDescriptor? {
         guard stage == .running else { return nil }
         if let master = ptyMaster { return outputs.contains(master) ? master : nil }
-        return stdin >= 0 ? stdin : nil
+        return stdin
     }
 
     /// Its pty master while it is open.
-    var openPtyMaster: Int32? { ptyMaster.flatMap { outputs.contains($0) ? $0 : nil } }
+    var openPtyMaster: FileDescriptor? { ptyMaster.flatMap { outputs.contains($0) ? $0 : nil } }
 
     fileprivate func closeStdin() {
-        if stdin >= 0 { close(stdin) }
-        stdin = -1
+        stdin?.close()
+        stdin = nil
     }
 }
 
@@ -78,7 +76,7 @@ final class RunningChild {
 /// each instance's stage, moved here only.
 final class ChildTable {
     private var byPid: [Int32: RunningChild] = [:]
-    private var byFD: [Int32: RunningChild] = [:]
+    private var byFD: [FileDescriptor: RunningChild] = [:]
     private let spawner: Spawner
     private let output: ChildOutput
 
@@ -92,7 +90,7 @@ final class ChildTable {
     subscript(pid: Int32) -> RunningChild? { byPid[pid] }
 
     /// The instance whose output arrives on `fd`, if it is still in the table.
-    func owner(of fd: Int32) -> RunningChild? { byFD[fd] }
+    func owner(of fd: FileDescriptor) -> RunningChild? { byFD[fd] }
 
     /// The process running `slot` now: not one whose leader has exited.
     func running(slot: Int) -> RunningChild? {
@@ -108,11 +106,11 @@ final class ChildTable {
         switch result {
         case .failure(let error): return .failure(SpawnError(error.description, permanent: error.permanent))
         case .success(let process):
-            for (fd, stream) in process.outputs { output.open(fd, label: labels[stream]) }
+            for (fd, stream) in process.output { output.open(fd, label: labels[stream]) }
             let child = RunningChild(slot: slot, name: spec.name, process: process)
-            byPid[process.pid] = child
+            byPid[child.pid] = child
             for fd in child.outputs { byFD[fd] = child }
-            return .success(process.pid)
+            return .success(child.pid)
         }
     }
 
@@ -122,14 +120,11 @@ final class ChildTable {
     func reap() -> (exits: [(pid: Int32, status: ExitStatus)], childrenLeft: Bool) {
         var exits: [(Int32, ExitStatus)] = []
         while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid == 0 { return (exits, true) }
-            if pid < 0 {
-                if errno == EINTR { continue }
-                return (exits, false)
+            switch Children.reapOne() {
+            case .exited(let pid, let termination): exits.append((pid.rawValue, ExitStatus(termination)))
+            case .noneExited: return (exits, true)
+            case .noChildren: return (exits, false)
             }
-            exits.append((pid, sm_wifsignaled(status) != 0 ? .signaled(Signal(sm_wtermsig(status))) : .exited(sm_wexitstatus(status))))
         }
     }
 
@@ -169,7 +164,7 @@ final class ChildTable {
 
     /// A pipe reached EOF (`closed`) or paid what it owed. Returns true when
     /// the instance can now end (it was draining and owes nothing more).
-    func pipeSettled(_ fd: Int32, of child: RunningChild, closed: Bool) -> Bool {
+    func pipeSettled(_ fd: FileDescriptor, of child: RunningChild, closed: Bool) -> Bool {
         if closed { outputClosed(fd, of: child) }
         child.owed.remove(fd)
         guard case .draining = child.stage else { return false }
@@ -186,7 +181,7 @@ final class ChildTable {
         return status
     }
 
-    private func outputClosed(_ fd: Int32, of child: RunningChild) {
+    private func outputClosed(_ fd: FileDescriptor, of child: RunningChild) {
         child.outputs.remove(fd)
         byFD[fd] = nil
     }

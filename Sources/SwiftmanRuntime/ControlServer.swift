@@ -118,17 +118,17 @@ final class ControlServer {
         while true {
             guard let (fd, peer) = try? UnixSocket.accept(listenFD) else { return }
             guard peer == uid || peer == .root else {
-                reply(fd, .error("permission denied: uid \(peer) does not own this formation"))
+                reply(fd, .refused("permission denied: uid \(peer) does not own this formation"))
                 continue
             }
             if clients.count >= ControlServer.maxClients {
                 // Full: the oldest silent connection makes room, so idle
                 // connections cannot lock the owner out for their timeout.
                 guard let oldest = clients.filter({ !$0.value.replying }).min(by: { $0.value.deadline < $1.value.deadline })?.key else {
-                    reply(fd, .error(ControlFailure("busy: too many control connections")))
+                    reply(fd, .refused("busy: too many control connections"))
                     continue
                 }
-                reply(oldest, .error(ControlFailure("busy: too many control connections")))
+                reply(oldest, .refused("busy: too many control connections"))
                 clients[oldest] = nil
             }
             clients[fd] = Client(deadline: now + ControlServer.requestTimeout)
@@ -163,7 +163,7 @@ final class ControlServer {
             client.output = Array(answer.encoded.utf8)
             flush(fd, client)
         } else if client.input.count >= ControlRequest.maxLength {
-            client.output = Array(ControlReply.error(ControlFailure("request too long")).encoded.utf8)
+            client.output = Array(ControlReply.refused("request too long").encoded.utf8)
             flush(fd, client)
         }
     }

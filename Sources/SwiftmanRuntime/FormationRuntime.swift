@@ -1,7 +1,5 @@
 import SwiftmanModel
 import SwiftmanPlatform
-import Glibc
-import CSwiftman
 
 /// `swiftman start` at run time. It builds the loop's sources, turns what
 /// happens into the supervisor's inputs and carries out the effects it
@@ -29,9 +27,9 @@ public final class FormationRuntime {
     /// Per instance slot: the labels of its stdout and stderr (one label
     /// unless the JSON format must tell the streams apart).
     private var labelsBySlot: [[Int]] = []
-    private let baseEnvironment: [UnsafeMutablePointer<CChar>?]
+    private let baseEnvironment: CStringArray
     private var orphansSignalled: [Int32: Signal] = [:]
-    private let selfPid = getpid()
+    private let selfPid = ProcessID.current.rawValue
     /// A second SIGINT/SIGTERM arrived during shutdown: exit without waiting
     /// for a stalled stdout reader.
     private var impatient = false
@@ -53,13 +51,11 @@ public final class FormationRuntime {
         signals = try SignalSource()
         sink = OutputSink(queue: queue)
         output = ChildOutput(framer: framer)
-        baseEnvironment = config.environment
-            .filter { $0.key != "PORT" && $0.key != "PS" }
-            .sorted { $0.key < $1.key }
-            .map { strdup("\($0.key)=\($0.value)") }
+        // Sorted KEY=value strings, made once; PORT and PS are per instance.
+        baseEnvironment = CStringArray(environment: config.environment.filter { $0.key != "PORT" && $0.key != "PS" })
         children = ChildTable(spawner: Spawner(root: config.root, environment: baseEnvironment), output: output)
         probes = ReadinessProbes(spawner: Spawner(root: config.root, environment: baseEnvironment))
-        ProcessTable.becomeSubreaper()
+        Children.becomeSubreaper()
         framer.reserveWidth(config.plan.instances.map { $0.name.utf8.count }.max() ?? 0)
         for (slot, spec) in config.plan.instances.enumerated() { addLabels(slot: slot, spec) }
         supervisor = Supervisor(plan: config.plan, config: config.supervisor) { [unowned self] spec, slot in
@@ -71,9 +67,9 @@ public final class FormationRuntime {
             self.output.discarding = true
             self.send(.outputClosed, now: now)
         }
-        sink.onWriteError = { [unowned self] code, now in self.outputFailed(code, now: now) }
-        output.onClosed = { [unowned self] fd in self.pipeSettled(fd, closed: true) }
-        output.onPaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
+        sink.onWriteFailed = { [unowned self] error, now in self.outputFailed(error, now: now) }
+        output.onPipeClosed = { [unowned self] fd in self.pipeSettled(fd, closed: true) }
+        output.onPipePaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
         output.onLineMatch = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         probes.onReady = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         loop.add(sink)
@@ -90,18 +86,16 @@ public final class FormationRuntime {
         input = ChildInput { [unowned self] slot in self.inputDescriptor(slot: slot) }
         attached = AttachHub(output: output, input: input)
         attached.onResize = { [unowned self] pid, rows, cols in
-            if let master = self.children[pid]?.openPtyMaster {
-                _ = sm_set_winsize(master, rows, cols)
-            }
+            try? self.children[pid]?.openPtyMaster?.setWindowSize(WindowSize(rows: rows, cols: cols))
         }
         loop.add(input)
         loop.add(attached)
-        server?.adopt = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
+        server?.onAttach = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
         if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
             let source = InputSource(slot: slot, input: input)
-            source.onEnd = { [unowned self] error in
+            source.onFinished = { [unowned self] error in
                 if let error {
-                    self.report(.notice("input: cannot read standard input (\(errnoDescription(error))); \(name) gets no more input"))
+                    self.report(.notice("input: cannot read standard input (\(error)); \(name) gets no more input"))
                 } else {
                     self.report(.notice("input: end of standard input; \(name)'s stdin stays open"))
                 }
@@ -109,10 +103,6 @@ public final class FormationRuntime {
             keyboard = source
             loop.add(source)
         }
-    }
-
-    deinit {
-        for p in baseEnvironment { free(p) }
     }
 
     /// Descriptors the formation needs: per instance its output pipe (two in
@@ -130,7 +120,7 @@ public final class FormationRuntime {
         }
         send(.start, now: monotonicNow())
         if let error = loop.run(wake: { [unowned self] _ in self.updateClock() },
-                                finished: { [unowned self] now in self.isDone(now: now) }) {
+                                until: { [unowned self] now in self.isDone(now: now) }) {
             return abandon(error)
         }
         control?.server.close()
@@ -159,13 +149,11 @@ public final class FormationRuntime {
 
     /// The loop itself failed (poll(2) error): no child may outlive us, so
     /// every group and orphan gets SIGKILL and is reaped before we exit 1.
-    private func abandon(_ error: Int32) -> Int32 {
-        var line = "swiftman: the event loop failed: poll: \(errnoDescription(error)); killing every process\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-        for child in children.all { kill(-child.pid, SIGKILL) }
+    private func abandon(_ error: Errno) -> Int32 {
+        try? FileDescriptor.standardError.writeAll("swiftman: the event loop failed: poll: \(error); killing every process\n")
+        for child in children.all { try? ProcessGroup(child.pid).send(Signal.kill.rawValue) }
         signalOrphans(.kill)
-        var status: Int32 = 0
-        while waitpid(-1, &status, 0) > 0 || errno == EINTR {}
+        Children.reapAllBlocking()
         control?.server.close()
         return 1
     }
@@ -208,11 +196,10 @@ public final class FormationRuntime {
     /// A write to stdout failed for a reason other than a departed reader:
     /// said on stderr (stdout cannot carry it), and the formation stops, since
     /// nothing its processes print could be delivered.
-    private func outputFailed(_ code: Int32, now: Int64) {
+    private func outputFailed(_ error: Errno, now: Int64) {
         outputFailed = true
         output.discarding = true
-        var line = "swiftman: cannot write to standard output: \(errnoDescription(code)); stopping the formation\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        try? FileDescriptor.standardError.writeAll("swiftman: cannot write to standard output: \(error); stopping the formation\n")
         send(.outputFailed(exitCode: FormationRuntime.outputErrorExitCode), now: now)
     }
 
@@ -224,7 +211,7 @@ public final class FormationRuntime {
         var reply: ControlReply?
         for effect in supervisor.handle(input, now: now) {
             switch effect {
-            case .signal(let group, let signal): kill(-group, signal.rawValue)
+            case .signal(let group, let signal): try? ProcessGroup(group).send(signal.rawValue)
             case .signalOrphans(let signal): signalOrphans(signal)
             case .report(let event): report(event)
             case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
@@ -263,7 +250,7 @@ public final class FormationRuntime {
     /// and its exit reported.
     private func settle(_ child: RunningChild, now: Int64) {
         guard case .leaderGone(let status, _) = child.stage else { return }
-        if ProcessTable.groupIsAlive(child.pid) {
+        if ProcessGroup(child.pid).isAlive {
             if supervisor.isRunning(pid: child.pid) && children.tellLeaderGone(child) {
                 let remaining = ProcessTable.groupSizes([child.pid])[child.pid] ?? 1
                 send(.leaderExited(pid: child.pid, status: status, remaining: remaining), now: now)
@@ -280,7 +267,7 @@ public final class FormationRuntime {
     }
 
     /// A pipe reached EOF, or relayed the bytes its ended instance owed.
-    private func pipeSettled(_ fd: Int32, closed: Bool) {
+    private func pipeSettled(_ fd: FileDescriptor, closed: Bool) {
         guard let child = children.owner(of: fd) else { return }
         if children.pipeSettled(fd, of: child, closed: closed) {
             finish(child, now: monotonicNow())
@@ -305,8 +292,8 @@ public final class FormationRuntime {
         guard canSweep else { return }
         for pid in ProcessTable.children(of: selfPid) where children[pid] == nil && orphansSignalled[pid] != signal {
             orphansSignalled[pid] = signal
-            kill(pid, signal.rawValue)
-            if getpgid(pid) == pid { kill(-pid, signal.rawValue) }
+            try? ProcessID(pid).send(signal.rawValue)
+            if ProcessID(pid).group == ProcessGroup(pid) { try? ProcessGroup(pid).send(signal.rawValue) }
         }
     }
 
@@ -345,11 +332,8 @@ public final class FormationRuntime {
 
     /// Our terminal changed size: so do the children's.
     private func resizeTerminals() {
-        var rows: UInt16 = 0, cols: UInt16 = 0
-        guard sm_get_winsize(1, &rows, &cols) == 0 else { return }
-        for child in children.all {
-            if let master = child.openPtyMaster { _ = sm_set_winsize(master, rows, cols) }
-        }
+        guard let size = FileDescriptor.standardOutput.windowSize else { return }
+        for child in children.all { try? child.openPtyMaster?.setWindowSize(size) }
     }
 
     // MARK: control requests
@@ -365,18 +349,18 @@ public final class FormationRuntime {
             for i in rows.indices { rows[i].processes = rows[i].pid.flatMap { sizes[$0] } ?? 0 }
             return .ok(rows.map(\.encoded))
         case .attach:
-            return .error("attach needs a connection of its own")
+            return .refused("attach needs a connection of its own")
         case .scale(let items) where items.allSatisfy({ config.plan.procfile.index(of: $0.type) != nil }):
             // The descriptors the new instances need, before anything changes.
             let added = items.reduce(0) { $0 + max(0, $1.count - supervisor.activeCount(of: $1.type)) }
             let total = children.count + added
             let needed = FormationRuntime.descriptorsNeeded(total, config)
             if let limit = DescriptorLimit.ensure(needed) {
-                return .error("\(total) instances need about \(needed) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
+                return .refused("\(total) instances need about \(needed) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
             }
-            return send(.control(request), now: now) ?? .error("no reply")
+            return send(.control(request), now: now) ?? .refused("no reply")
         default:
-            return send(.control(request), now: now) ?? .error("no reply")
+            return send(.control(request), now: now) ?? .refused("no reply")
         }
     }
 
@@ -384,31 +368,31 @@ public final class FormationRuntime {
 
     /// Where a slot's input goes now: its pty master under --tty, else its
     /// stdin pipe; nil while no process runs it.
-    private func inputDescriptor(slot: Int) -> Int32? {
+    private func inputDescriptor(slot: Int) -> FileDescriptor? {
         children.running(slot: slot)?.inputDescriptor
     }
 
     /// An `attach` request: the connection becomes a session on the target's
     /// running process, or gets an error reply.
-    private func attach(_ request: ControlRequest, fd: Int32, extra: [UInt8]) -> ControlReply? {
-        guard case .attach(let target, let rows, let cols) = request else { return .error("not an attach request") }
-        guard supervisor.phase == .running else { return .error("the formation is stopping") }
+    private func attach(_ request: ControlRequest, fd: FileDescriptor, extra: [UInt8]) -> ControlReply? {
+        guard case .attach(let target, let rows, let cols) = request else { return .refused("not an attach request") }
+        guard supervisor.phase == .running else { return .refused("the formation is stopping") }
         guard attached.count < AttachHub.maxSessions else {
-            return .error("busy: \(AttachHub.maxSessions) terminals are attached already")
+            return .refused("busy: \(AttachHub.maxSessions) terminals are attached already")
         }
         let slot: Int
         do throws(ControlFailure) {
             // `web` → web's first instance; `web.2` → that one.
             slot = try supervisor.resolve(target)[0]
         } catch {
-            return .error(error.description)
+            return .error(error)
         }
         let name = supervisor.instances[slot].spec.name
         guard let child = children.running(slot: slot) else {
-            return .error("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? .stopped))")
+            return .refused("\(name) is not running (\(supervisor.snapshot(now: monotonicNow()).first { $0.name == name }?.state ?? .stopped))")
         }
         if rows > 0 && cols > 0, let master = child.openPtyMaster {
-            _ = sm_set_winsize(master, UInt16(rows), UInt16(cols))
+            try? master.setWindowSize(WindowSize(rows: UInt16(rows), cols: UInt16(cols)))
         }
         attached.adopt(fd: fd, slot: slot, pid: child.pid, outputs: child.outputs,
                        greeting: Array(ControlReply.ok(["\(name) \(child.pid) \(child.ptyMaster == nil ? "pipe" : "tty")"]).encoded.utf8),

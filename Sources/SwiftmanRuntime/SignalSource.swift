@@ -4,11 +4,18 @@ import SwiftmanPlatform
 /// A signalfd as a source: every signal it covers arrives as an event, never
 /// as a handler running at an arbitrary point. Signals are raw numbers (the
 /// platform's), `Signal(number)` in the model's terms.
-final class SignalSource: EventSource {
+public final class SignalSource: EventSource {
     let fd: SignalFD
     var onSignal: (_ signal: Int32, _ now: Int64) -> Void = { _, _ in }
 
-    /// The signals `swiftman start` handles (see `SignalSetup`).
+    /// Takes over the signals `SignalTable` says `swiftman start` handles or
+    /// ignores: call before anything else starts.
+    public static func installForStart() {
+        SignalSetup.install(blocking: SignalTable.startHandles.map(\.rawValue),
+                            ignoring: SignalTable.startIgnores.map(\.rawValue))
+    }
+
+    /// The signals `swiftman start` handles (see `installForStart`).
     convenience init() throws(Diagnostic) {
         let fd: SignalFD
         do throws(Errno) {

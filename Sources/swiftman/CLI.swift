@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 import SwiftmanRuntime
@@ -54,8 +53,8 @@ enum CLI {
 
     /// Writes to fd 2 directly (the `stderr` global is not concurrency-safe).
     static func printError(_ message: String) {
-        var line = "swiftman: " + message + "\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        let line = "swiftman: " + message + "\n"
+        try? FileDescriptor.standardError.writeAll(line)
     }
 }
 

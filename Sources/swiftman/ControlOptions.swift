@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 import SwiftmanRuntime
@@ -27,7 +26,7 @@ enum ControlOptions {
             }
             return (path, nil)
         }
-        let uid = UInt32(getuid())
+        let uid = UserID.current.rawValue
         let canonicalRoot = FileSystem.canonical(root) ?? FileSystem.absolute(root)
         let path = ControlSocketPath.derive(root: canonicalRoot, uid: uid, environment: environment)
         return (path, FileSystem.directory(of: path))

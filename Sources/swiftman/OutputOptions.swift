@@ -1,4 +1,4 @@
-import Glibc
+import SwiftmanPlatform
 import SwiftmanModel
 import SwiftmanRuntime
 
@@ -59,7 +59,7 @@ enum OutputOptions {
         } else if let force = environment["FORCE_COLOR"], !["0", "false", "no"].contains(force.lowercased()) {
             color = true
         } else {
-            color = isatty(1) == 1
+            color = FileDescriptor.standardOutput.isTerminal
         }
         var style = OutputStyle(color: color && format == .text, timestamps: !args.flag("no-timestamp"), format: format)
         style.prefix = !args.flag("no-prefix")

@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 import SwiftmanRuntime
@@ -8,7 +7,7 @@ let arguments = Platform.startUp()
 // `version` answers before any setup: its start-up time is the product's.
 if arguments.count == 2 && arguments[1] == VersionCommand.command.name {
     VersionCommand.printVersion()
-    exit(0)
+    Platform.exit(0)
 }
 // Signals are set up by the command that owns them (`start`), not here.
-exit(CLI.main(Array(arguments.dropFirst())))
+Platform.exit(CLI.main(Array(arguments.dropFirst())))

@@ -79,7 +79,6 @@ import Testing
         #expect(InstanceState(encoded: state.encoded) == state)
         let row = InstanceStatus(name: "web.1", pid: 7, state: state, uptime: 0, restarts: 0, port: 5000)
         #expect(InstanceStatus(encoded: row.encoded) == row)
-        #expect(InstanceState(legacy: state.description) == state, "the bridge from Supervisor.snapshot()'s strings")
     }
 
     @Test func instanceStatesAreRenderedOnce() {

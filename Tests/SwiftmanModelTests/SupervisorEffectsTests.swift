@@ -51,7 +51,7 @@ import Testing
             .reply(.ok(["worker.1"])),
         ])
         let refused = sup.supervisor.handle(.control(.restart("db")), now: 0)
-        #expect(refused == [.reply(.error("unknown process type or instance \"db\" (Procfile has: web, worker)"))])
+        #expect(refused == [.reply(.error(.unknownTarget("unknown process type or instance \"db\" (Procfile has: web, worker)")))])
     }
 
     @Test func timersAreOneInput() throws {

@@ -12,15 +12,13 @@ import Testing
         let framer: LineFramer
         let output: ChildOutput
         let table: ChildTable
-        let environment: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin")]
+        let environment = CStringArray(["PATH=/usr/bin:/bin"])
 
         init() {
             framer = LineFramer(queue: queue, style: OutputStyle(color: false, timestamps: false))
             output = ChildOutput(framer: framer)
             table = ChildTable(spawner: Spawner(root: "/", environment: environment), output: output)
         }
-
-        deinit { for p in environment { free(p) } }
 
         func spawn(_ command: String, slot: Int = 0) throws -> RunningChild {
             let label = framer.addLabel(name: "web.\(slot + 1)", typeIndex: 0, stream: "stdout")

@@ -3,6 +3,7 @@
 import Glibc
 import Testing
 import SwiftmanModel
+import SwiftmanPlatform
 
 @Suite struct SignalNumberTests {
     /// Every constant of `Signal`, with Glibc's number for it.
@@ -38,5 +39,12 @@ import SwiftmanModel
             #expect(glibc[name] == signal.rawValue, "SIG\(name)")
         }
         #expect(Signals.table.count == glibc.count)
+    }
+}
+
+extension SignalNumberTests {
+    /// The table's real-time range is the one glibc leaves to programs.
+    @Test func realTimeSignalsAreGlibcs() {
+        #expect(SignalTable.realTime == SignalSetup.realTime)
     }
 }

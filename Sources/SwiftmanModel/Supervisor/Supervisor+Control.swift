@@ -154,20 +154,20 @@ extension Supervisor {
         instances.filter { !($0.intent == .retire && $0.hasExited) }
             .sorted { ($0.spec.typeIndex, $0.spec.number) < ($1.spec.typeIndex, $1.spec.number) }
             .map { instance in
-                let state: String
+                let state: InstanceState
                 var exitCode: Int32?
                 switch instance.state {
-                case .pending: state = "starting"
-                case .waiting: state = "waiting for " + awaited(by: instance.spec.type).map { $0.prefix { $0 != " " } }.joined(separator: ", ")
+                case .pending: state = .starting
+                case .waiting: state = .waiting(for: unready(dependenciesOf: instance.spec.type))
                 case .running:
-                    if config.readiness.checks[instance.spec.type] == nil { state = "running" }
-                    else if instance.readyAt != nil { state = "ready" }
-                    else { state = instance.readyGaveUp ? "not ready" : "starting" }
-                case .stopping: state = "stopping"
-                case .backoff: state = "backoff"
+                    if config.readiness.checks[instance.spec.type] == nil { state = .running }
+                    else if instance.readyAt != nil { state = .ready }
+                    else { state = instance.readyGaveUp ? .notReady : .starting }
+                case .stopping: state = .stopping
+                case .backoff: state = .backoff
                 case .exited(let status):
                     exitCode = status?.code
-                    if instance.intent == .hold || status == nil { state = "stopped" } else { state = status!.isSuccess ? "done" : "crashed" }
+                    if instance.intent == .hold || status == nil { state = .stopped } else { state = status!.isSuccess ? .done : .crashed }
                 }
                 var uptime: Int64 = 0
                 if case .running = instance.state { uptime = now - instance.startedAt }

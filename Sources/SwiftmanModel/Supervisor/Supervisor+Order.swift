@@ -51,9 +51,14 @@ extension Supervisor {
         emit(.report(.waiting(instance: instances[slot].spec.name, for: awaited(by: instances[slot].spec.type))))
     }
 
+    /// The types `type` comes after that are not ready yet.
+    func unready(dependenciesOf type: String) -> [String] {
+        order.dependencies(of: type).filter { !isReady($0) }
+    }
+
     /// `postgres (port 5300)` for each dependency of `type` that is not ready.
     func awaited(by type: String) -> [String] {
-        order.dependencies(of: type).filter { !isReady($0) }.map { dep in
+        unready(dependenciesOf: type).map { dep in
             let first = instances.first { $0.spec.type == dep && $0.isActive && $0.readyAt == nil }
             let what = config.readiness.checks[dep].map { $0.awaited(port: first?.spec.port ?? 0) } ?? "start"
             return "\(dep) (\(what))"

@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 
@@ -40,8 +39,8 @@ enum CheckCommand {
             readiness.checks[type.name].map { "\(type.name): \($0.awaited(port: plan.ports.port(typeIndex: index, number: 1)))" }
         }
         if !checks.isEmpty { notes.append("ready when: \(checks.joined(separator: "; "))") }
-        var text = notes.joined(separator: "\n") + "\n"
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        let text = notes.joined(separator: "\n") + "\n"
+        try? FileDescriptor.standardError.writeAll(text)
         return 0
     }
 

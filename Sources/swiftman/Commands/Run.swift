@@ -1,4 +1,3 @@
-import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 import SwiftmanRuntime
@@ -45,7 +44,7 @@ enum RunCommand {
             argv = ShellArguments.argv(command: ShellCommand.script(for: type.command), name: type.name, arguments: extra)
         } else {
             if command.contains("/") && FileSystem.isDirectory(command) {
-                CLI.printError("\(Self.command.name): \(command): \(errnoDescription(EISDIR))")
+                CLI.printError("\(Self.command.name): \(command): \(Errno.isADirectory)")
                 return 126
             }
             guard let path = Exec.resolve(command, path: env["PATH"]) else {
@@ -55,11 +54,13 @@ enum RunCommand {
             executable = path
             argv = [command] + extra
         }
-        if chdir(project.root) != 0 {
-            throw Diagnostic(project.root, "cannot change directory: \(errnoDescription())")
+        do throws(Errno) {
+            try Platform.changeDirectory(project.root)
+        } catch {
+            throw Diagnostic(project.root, "cannot change directory: \(error)")
         }
         let error = Exec.replaceProcess(executable: executable, arguments: argv, environment: env)
-        CLI.printError("\(Self.command.name): \(command): \(errnoDescription(error))")
-        return error == ENOENT ? 127 : 126
+        CLI.printError("\(Self.command.name): \(command): \(error)")
+        return error == .noEntry ? 127 : 126
     }
 }

@@ -25,7 +25,7 @@ enum StartCommand {
         // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
         // signalfd): blocked here, before any thread or child exists. Every
         // other command keeps the default actions, so it can be interrupted.
-        SignalSetup.install()
+        SignalSource.installForStart()
         guard let args = try command.arguments(raw, environment: environment) else { return 0 }
         if Platform.closedStandardDescriptors.contains(1) {
             throw Diagnostic("stdout", "closed when swiftman started: the formation's output would go nowhere (redirect it to /dev/null to discard it)")

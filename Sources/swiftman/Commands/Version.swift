@@ -1,4 +1,4 @@
-import Glibc
+import SwiftmanPlatform
 
 /// `swiftman version`: the version and the build mode.
 enum VersionCommand {
@@ -23,7 +23,7 @@ enum VersionCommand {
     }
 
     static func printVersion() {
-        var line = "swiftman \(number) (\(buildMode))\n"
-        line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+        let line = "swiftman \(number) (\(buildMode))\n"
+        try? FileDescriptor.standardOutput.writeAll(line)
     }
 }
