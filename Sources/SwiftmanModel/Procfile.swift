@@ -141,11 +141,11 @@ enum ConfigText {
         for scalar in String(decoding: head, as: UTF8.self).unicodeScalars {
             if count == limit { return result + "…\"" }
             count += 1
+            if let escaped = CEscape.common(scalar) {
+                result += escaped
+                continue
+            }
             switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
             case "\r": result += "\\r"
             default:
                 switch scalar.properties.generalCategory {

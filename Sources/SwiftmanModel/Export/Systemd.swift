@@ -81,19 +81,13 @@ enum SystemdExporter {
     /// One double-quoted word with C escapes, "%%" for specifiers, and with
     /// `dollars` "$$" for the variable substitution of ExecStart=.
     static func quoted(_ text: String, dollars: Bool) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        CEscape.quoted(text) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "%": out += "%%"
-            case "$" where dollars: out += "$$"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\x" + YAML.hex(scalar.value, width: 2)
-            default: out.unicodeScalars.append(scalar)
+            case "%": return "%%"
+            case "$" where dollars: return "$$"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: return "\\x" + YAML.hex(scalar.value, width: 2)
+            default: return nil
             }
         }
-        return out + "\""
     }
 }

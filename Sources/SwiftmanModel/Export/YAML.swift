@@ -77,19 +77,13 @@ public enum YAML {
 
     /// Double-quoted, with every control, line-break or invisible character escaped.
     static func doubleQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        CEscape.quoted(text) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where needsEscape(scalar): out += "\\u" + hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
+            case "\r": return "\\r"
+            case _ where needsEscape(scalar): return "\\u" + hex(scalar.value, width: 4)
+            default: return nil
             }
         }
-        return out + "\""
     }
 
     /// C0 and C1 controls, DEL, YAML 1.1 line breaks (NEL, U+2028, U+2029), the
