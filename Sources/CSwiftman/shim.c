@@ -376,3 +376,5 @@ int sm_is_socket(int fd) {
 ssize_t sm_send_nonblocking(int fd, const void *bytes, size_t n) {
     return send(fd, bytes, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
+
+sm_byte_finder sm_memchr(void) { return memchr; }

@@ -14,6 +14,8 @@ public final class LineFramer {
     /// ...or at the latest this long after it began.
     public let maxPartialAge: Int64
     public var clock = WallClock()
+    /// Finds the newlines (memchr's contract).
+    private let find: ByteFinder
 
     private var labels: [Label] = []
     private let systemLabel: Label
@@ -30,8 +32,10 @@ public final class LineFramer {
     }
 
     public init(queue: OutputQueue, style: OutputStyle, lineLimit: Int = 16384,
-                quietPeriod: Int64 = 250_000_000, maxPartialAge: Int64 = 1_000_000_000) {
+                quietPeriod: Int64 = 250_000_000, maxPartialAge: Int64 = 1_000_000_000,
+                newlineFinder: ByteFinder? = nil) {
         self.queue = queue
+        find = newlineFinder ?? Bytes.findNewline
         self.style = style
         self.lineLimit = lineLimit
         self.quietPeriod = quietPeriod
@@ -72,6 +76,13 @@ public final class LineFramer {
         streams[id] = Stream(label: label)
     }
 
+    /// The offset of the first newline in `count` bytes at `base`, or nil.
+    @inline(__always)
+    private func newline(in base: UnsafePointer<UInt8>, _ count: Int) -> Int? {
+        guard let at = find(base, 10, count) else { return nil }
+        return UnsafeRawPointer(at) - UnsafeRawPointer(base)
+    }
+
     /// Frames the bytes just read from stream `id`.
     public func ingest(stream id: Int, _ base: UnsafePointer<UInt8>, _ count: Int, now: Int64) {
         guard let stream = streams[id] else { return }
@@ -80,7 +91,7 @@ public final class LineFramer {
         var p = 0
         if !stream.pending.isEmpty {
             // The first newline completes the waiting partial line.
-            guard let nl = Bytes.newline(in: base, count) else {
+            guard let nl = newline(in: base, count) else {
                 keepPartial(stream, id: id, base, count, now: now)
                 return
             }
@@ -89,7 +100,7 @@ public final class LineFramer {
             emitPending(stream, complete: true)
         }
         if style.format == .json {
-            while p < count, let nl = Bytes.newline(in: base + p, count - p) {
+            while p < count, let nl = newline(in: base + p, count - p) {
                 let end = p + nl + 1
                 if end - p > lineLimit + 1 {
                     stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: end - p))
@@ -113,10 +124,11 @@ public final class LineFramer {
             let prefixLength = prefix.count
             var window = queue.window(atLeast: 0)
             var used = 0
+            let find = self.find
             while p < count {
-                guard let nl = Bytes.newline(in: base + p, count - p) else { break }
-                let end = p + nl + 1
-                let length = end - p
+                guard let nl = find(base + p, 10, count &- p) else { break }
+                let end = (UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base) &+ 1
+                let length = end &- p
                 if length > lineLimit + 1 {
                     queue.commit(used)
                     stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: length))

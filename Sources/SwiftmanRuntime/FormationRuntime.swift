@@ -43,7 +43,7 @@ public final class FormationRuntime {
             throw Diagnostic("--formation", "\(config.plan.instances.count) instances need about \(FormationRuntime.descriptorsNeeded(config.plan.instances.count, config)) file descriptors, but the limit is \(limit) (raise it with ulimit -n)")
         }
         let queue = OutputQueue()
-        framer = LineFramer(queue: queue, style: config.style)
+        framer = LineFramer(queue: queue, style: config.style, newlineFinder: ByteSearch.memchr)
         var server: ControlServer?
         if let path = config.controlSocket {
             server = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
