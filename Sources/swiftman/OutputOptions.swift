@@ -14,6 +14,7 @@ enum OutputOptions {
         Option(long: "log-format", short: nil, valueName: "FORMAT", help: "text (default) or json: one object per line with time, process, stream, message"),
         Option(long: "tty", short: nil, valueName: "TYPES", help: "run children on a pseudo-terminal: all, or --tty=web,worker", optionalValue: true),
         Option(long: "input", short: nil, valueName: "TARGET", help: "send the lines typed here to TARGET's stdin (web: its first instance, or web.2)"),
+        Option(long: "report", short: nil, valueName: nil, help: "end with the disposability table (per type: ready, stop, SIGKILL, restarts), not its one line"),
     ]
 
     static func tty(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> TTYSelection {

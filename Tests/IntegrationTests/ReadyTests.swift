@@ -228,7 +228,7 @@ private extension Project {
         #expect(stubborn.contains("1 of 1"), "\(stubborn)")
         let polite = try #require(report.first { $0.hasPrefix("  polite ") })
         #expect(polite.contains(" no "), "\(polite)")
-        #expect(report.last == "  stubborn ignored SIGTERM and was killed after 1s: handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL")
+        #expect(report.last == "  stubborn needed SIGKILL (still running after SIGTERM): handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL")
         project.expectNothingLeft()
     }
 
