@@ -192,17 +192,19 @@ enum HelpText {
         return cols > 0 ? cols : 80
     }
 
-    /// Where an option line's description begins (see `describe`).
-    static let descriptionColumn = 32
-
     static func wrap(_ text: String, width requested: Int) -> String {
         let width = max(40, requested)
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.count > width else { return String(line) }
             let leading = line.prefix { $0 == " " }.count
-            // An option line: `  -f, --procfile PATH        Procfile to read…`.
-            let isOption = leading >= 2 && line.dropFirst(leading).hasPrefix("-")
-            let hang = isOption && line.count > descriptionColumn ? descriptionColumn : leading
+            // A row of an indented two-column list (`  -f, --procfile PATH   Procfile
+            // to read…`, `  start [TYPE…]   run the…`) continues under its second column.
+            var hang = leading
+            let chars = Array(line)
+            if leading >= 2, var i = chars.indices.dropFirst(leading).first(where: { chars[$0] == " " && $0 + 1 < chars.count && chars[$0 + 1] == " " }) {
+                while i < chars.count && chars[i] == " " { i += 1 }
+                if i < width - 20 { hang = i }
+            }
             var lines: [String] = []
             var current = ""
             var indent = String(line.prefix(leading))
