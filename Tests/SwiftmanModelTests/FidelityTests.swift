@@ -128,4 +128,17 @@ import Testing
         // The reply still comes last.
         if case .reply = host.lastEffects.last {} else { Issue.record("the reply is the last effect") }
     }
+
+    @Test func attachReplaysTheLastLinesAndThePartialOne() {
+        func tail(_ text: String, cut: Bool = false, lines: Int = 3, limit: Int = 4096) -> String {
+            String(decoding: AttachReplay.tail(Array(text.utf8), cut: cut, lines: lines, limit: limit), as: UTF8.self)
+        }
+        #expect(tail("a\nb\nc\nd\n(Pdb) ") == "c\nd\n(Pdb) ", "the partial line counts as one")
+        #expect(tail("a\nb\nc\nd\n") == "b\nc\nd\n")
+        #expect(tail("x\n(Pdb) ") == "x\n(Pdb) ")
+        #expect(tail("") == "")
+        #expect(tail("lf the line\nwhole\n", cut: true) == "whole\n", "a line cut at its start is left out")
+        #expect(tail("0123456789\nab\n", limit: 5) == "ab\n", "at most `limit` bytes, whole lines")
+        #expect(tail("0123456789", limit: 5) == "56789", "one long partial line: its end")
+    }
 }
