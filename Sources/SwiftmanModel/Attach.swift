@@ -224,3 +224,40 @@ public struct InputLines: Sendable {
         return partial
     }
 }
+
+/// What a terminal attaching to an instance sees first: the end of its recent
+/// output, so a process waiting at a prompt (`(Pdb) `) shows the prompt and
+/// what led to it before anything is typed.
+public enum AttachReplay {
+    /// Recent output kept per output pipe.
+    public static let keptBytes = 4096
+    /// Lines shown on attach (the current partial line counts as one).
+    public static let lines = 10
+
+    /// The last `lines` lines of `recent` (at most `limit` bytes), ending with
+    /// the partial line if there is one. When `cut` (older bytes were
+    /// dropped), a first line without its beginning is left out.
+    public static func tail(_ recent: [UInt8], cut: Bool, lines: Int = AttachReplay.lines,
+                            limit: Int = AttachReplay.keptBytes) -> [UInt8] {
+        var start = max(0, recent.count - limit)
+        let clipped = cut || start > 0
+        // Walk back over `lines` line starts (a trailing newline ends the
+        // last line; it does not start an empty one).
+        var seen = 0
+        var i = recent.count - 1
+        if i >= 0 && recent[i] == 0x0A { i -= 1 }
+        while i >= start {
+            if recent[i] == 0x0A {
+                seen += 1
+                if seen == lines {
+                    start = i + 1
+                    return Array(recent[start...])
+                }
+            }
+            i -= 1
+        }
+        // Fewer lines than asked: a clipped first line is not whole.
+        if clipped, let nl = recent[start...].firstIndex(of: 0x0A) { start = nl + 1 }
+        return Array(recent[start...])
+    }
+}

@@ -17,7 +17,9 @@ public enum LifecycleEvent: Equatable, Sendable {
     /// A second SIGINT/SIGTERM during shutdown: SIGKILL to what is left.
     case killedOnRequest(instances: [String])
     case restarting(instance: String, delay: Int64)
-    case restartLimit(instance: String, limit: Int, window: Int64)
+    /// Past the crash-loop guard: more than `limit` failures in a row with no
+    /// run as long as `healthyRun` (nil: more than `limit` within `window`).
+    case restartLimit(instance: String, limit: Int, window: Int64, healthyRun: Int64?)
     /// A spawn error that no retry can fix (an argument list too long).
     case cannotStart(instance: String, reason: String)
     case signalReceived(signal: Signal)
@@ -36,14 +38,17 @@ public enum LifecycleEvent: Equatable, Sendable {
     case notReady(instance: String, after: Int64, check: String)
     /// A type others wait for failed before it was ready: the formation stops.
     case dependencyFailed(instance: String, reason: String, dependents: [String])
-    /// The disposability report, at the end of a run.
+    /// The disposability report, at the end of a run (its table).
     case disposability(DisposabilityReport)
+    /// The report's one line (`stopped 3 types in 12ms`), at the end of a run
+    /// without --report.
+    case stoppedSummary(DisposabilityReport)
 
     /// The instance the event is about, if any.
     public var instance: String? {
         switch self {
         case .started(let i, _), .spawnFailed(let i, _), .exited(let i, _, _), .leaderExited(let i, _, _, _),
-             .killedAfterGrace(let i, _, _), .restarting(let i, _), .restartLimit(let i, _, _),
+             .killedAfterGrace(let i, _, _), .restarting(let i, _), .restartLimit(let i, _, _, _),
              .cannotStart(let i, _), .waiting(let i, _), .ready(let i, _, _), .notReady(let i, _, _),
              .dependencyFailed(let i, _, _):
             return i
@@ -76,6 +81,7 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .notReady: return "not_ready"
         case .dependencyFailed: return "dependency_failed"
         case .disposability: return "disposability"
+        case .stoppedSummary: return "stopped"
         }
     }
 
@@ -93,8 +99,10 @@ public enum LifecycleEvent: Equatable, Sendable {
             return "sending SIGKILL to \(i) (still running \(Durations.setting(grace)) after its stop signal)"
         case .killedOnRequest(let names): return "sending SIGKILL to \(names.joined(separator: ", "))"
         case .restarting(let i, let delay): return "\(i) restarting in \(Durations.setting(delay))"
-        case .restartLimit(let i, let limit, let window):
-            return "\(i) failed \(limit + 1) times within \(Durations.setting(window)) (restart limit \(limit)); stopping"
+        case .restartLimit(let i, let limit, let window, let healthyRun):
+            let how = healthyRun.map { "without running \(Durations.setting($0)) in between" }
+                ?? "within \(Durations.setting(window))"
+            return "\(i) failed \(limit + 1) times \(how) (restart limit \(limit)); stopping"
         case .cannotStart(let i, let reason): return "\(i) cannot start: \(reason); stopping"
         case .signalReceived(let signal): return "\(Signals.name(signal)) received"
         case .outputClosed: return "output closed"
@@ -110,6 +118,7 @@ public enum LifecycleEvent: Equatable, Sendable {
             return "\(i) \(reason); \(dependents.joined(separator: ", ")) \(dependents.count == 1 ? "waits" : "wait") for it: stopping"
         case .disposability(let report):
             return (["disposability report:"] + report.table.map { "  " + $0 }).joined(separator: "\n")
+        case .stoppedSummary(let report): return report.summary ?? "stopped"
         }
     }
 
@@ -137,7 +146,10 @@ public enum LifecycleEvent: Equatable, Sendable {
             f.append(("signal", .string("SIGKILL")))
             f.append(("targets", .string(names.joined(separator: ","))))
         case .restarting(_, let delay): f.append(("delay_ms", .number(delay / 1_000_000)))
-        case .restartLimit(_, let limit, _): f.append(("limit", .number(Int64(limit))))
+        case .restartLimit(_, let limit, let window, let healthyRun):
+            f.append(("limit", .number(Int64(limit))))
+            if let healthyRun { f.append(("healthy_run_ms", .number(healthyRun / 1_000_000))) }
+            else { f.append(("window_ms", .number(window / 1_000_000))) }
         case .signalReceived(let signal): f.append(("signal", .string(Signals.name(signal))))
         case .waiting(_, let awaited): f.append(("waiting_for", .string(awaited.joined(separator: ", "))))
         case .ready(_, let after, let check), .notReady(_, let after, let check):
@@ -146,7 +158,7 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .dependencyFailed(_, let reason, let dependents):
             f.append(("reason", .string(reason)))
             f.append(("dependents", .string(dependents.joined(separator: ","))))
-        case .disposability(let report): f.append(("types", .raw(report.json)))
+        case .disposability(let report), .stoppedSummary(let report): f.append(("types", .raw(report.json)))
         case .request(let action, let targets):
             f.append(("action", .string(action)))
             f.append(("targets", .string(targets.joined(separator: ","))))

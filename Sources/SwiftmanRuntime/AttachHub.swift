@@ -106,6 +106,10 @@ final class AttachHub: EventSource {
     func adopt(fd: FileDescriptor, slot: Int, pid: Int32, outputs: Set<FileDescriptor>, greeting: [UInt8], extra: [UInt8]) {
         let session = Session(fd: fd, slot: slot, pid: pid, greeting: greeting)
         sessions[fd] = session
+        // First the instance's recent output, ending with its partial line
+        // (a prompt waiting for input), then what it writes from now on.
+        let replay = output.recentOutput(of: outputs)
+        if !replay.isEmpty { replay.withUnsafeBytes { session.output($0) } }
         for pipe in outputs { output.addTap(session, to: pipe) }
         if !extra.isEmpty {
             session.decoder.feed(extra)

@@ -21,6 +21,11 @@ final class ChildOutput: EventSource {
     private var owed: [FileDescriptor: Int] = [:]
     /// Pipes with attached terminals: only these pay for the tap.
     private var taps: [FileDescriptor: [OutputTap]] = [:]
+    /// The last bytes each pipe carried, for a terminal that attaches
+    /// (`AttachReplay`), and the order pipes last carried something.
+    private var recent: [FileDescriptor: ByteRing] = [:]
+    private var lastRead: [FileDescriptor: Int] = [:]
+    private var reads = 0
     /// Output is being discarded (stdout is gone): read, but do not frame.
     var discarding = false
     /// A pipe reached EOF (and is closed), or paid what it owed.
@@ -47,7 +52,15 @@ final class ChildOutput: EventSource {
 
     func open(_ fd: FileDescriptor, label: Int) {
         pipes[fd] = label
+        recent[fd] = ByteRing(capacity: AttachReplay.keptBytes)
         framer.open(stream: Int(fd.rawValue), label: label)
+    }
+
+    /// The end of what `fds` carried lately (`AttachReplay`): the pipe that
+    /// was read last comes last, so its partial line ends the replay.
+    func recentOutput(of fds: Set<FileDescriptor>) -> [UInt8] {
+        fds.filter { recent[$0] != nil }.sorted { lastRead[$0, default: 0] < lastRead[$1, default: 0] }
+            .flatMap { fd in AttachReplay.tail(recent[fd]!.contents, cut: recent[fd]!.dropped > 0) }
     }
 
     /// `tap` sees what `fd` carries from now on, until the pipe closes or
@@ -103,6 +116,11 @@ final class ChildOutput: EventSource {
     @inline(__always)
     private func ingest(_ fd: FileDescriptor, _ n: Int, now: Int64) {
         if !discarding { framer.ingest(stream: Int(fd.rawValue), readBuffer, n, now: now) }
+        if let ring = recent[fd] {
+            ring.append(UnsafeRawBufferPointer(start: readBuffer, count: n))
+            reads += 1
+            lastRead[fd] = reads
+        }
         if !lineWatches.isEmpty, let watch = lineWatches[fd], watch.scan(readBuffer, n) {
             unwatchLines(pid: watch.pid)
             onLineMatch(watch.pid, now)
@@ -126,6 +144,8 @@ final class ChildOutput: EventSource {
         lineWatches[fd] = nil
         framer.close(stream: Int(fd.rawValue))
         pipes[fd] = nil
+        recent[fd] = nil
+        lastRead[fd] = nil
         owed[fd] = nil
         taps[fd] = nil
         fd.close()

@@ -135,7 +135,14 @@ public final class FormationRuntime {
             sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
             return !sink.closed
         }
-        if !supervisor.instances.isEmpty { report(.disposability(supervisor.disposability())) }
+        if !supervisor.instances.isEmpty {
+            let figures = supervisor.disposability()
+            if config.fullReport || config.style.format == .json {
+                report(.disposability(figures))
+            } else if figures.summary != nil {
+                report(.stoppedSummary(figures))
+            }
+        }
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
         attached.endAll(reason: "the formation has stopped")

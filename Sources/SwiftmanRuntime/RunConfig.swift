@@ -21,6 +21,9 @@ public struct RunConfig: Sendable {
     /// `--input`: the instance (`web.1`) that gets what is typed on swiftman's
     /// stdin; nil: stdin is not read.
     public var input: String?
+    /// `--report`: the disposability table at the end of a text log, not
+    /// just its one line (a JSON log always has the whole event).
+    public var fullReport = false
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,

@@ -17,6 +17,9 @@ struct Option {
     /// May be given several times (`--ready a=port --ready 'b=line:x, y'`):
     /// every value is kept, in order (`all(_:)`).
     var repeatable = false
+    // A spelling two options share, one a flag and one taking a value (`-c`:
+    // foreman's colour flag, honcho's `-c web=2`), means the option with the
+    // value when the word after it (or its inline rest) has a `=`, else the flag.
 
     var environmentName: String {
         "SWIFTMAN_" + long.uppercased().map { $0 == "-" ? "_" : $0 }.map(String.init).joined()
@@ -37,6 +40,9 @@ struct Arguments {
     private(set) var sources: [String: String] = [:]
     private(set) var positionals: [String] = []
     private(set) var help = false
+    /// The word after an option whose value can only be inline (`--tty web`:
+    /// "web"), which was read as a positional: the command may refuse it.
+    private(set) var followedBy: [String: String] = [:]
 
     /// Parses `args` against `options`. With `stopAtFirstPositional` everything
     /// from the first positional on is left untouched (for `run CMD ARGS…`).
@@ -79,7 +85,16 @@ struct Arguments {
                 name = String(arg.prefix(2))
                 inline = String(arg.dropFirst(2))
             }
-            let option = try find(name)
+            var option = try find(name)
+            if option.valueName != nil, !option.optionalValue,
+               let flag = options.first(where: { $0.valueName == nil && $0.aliases.contains(name) }) {
+                let value = inline ?? (i < args.count ? args[i] : nil)
+                if !(value?.contains("=") ?? false) { option = flag }
+            }
+            if option.optionalValue, inline == nil, i < args.count,
+               let bare = args[i].first, bare != "-" {
+                followedBy[option.long] = args[i]
+            }
             if option.long == "help" {
                 help = true
                 continue
@@ -137,7 +152,7 @@ struct Arguments {
         let parsed = try Arguments(args, options: options, environment: environment,
                                    stopAtFirstPositional: stopAtFirstPositional)
         guard !parsed.help else {
-            print(help)
+            HelpText.print(help)
             return nil
         }
         return parsed
@@ -159,8 +174,53 @@ func describe(_ options: [Option]) -> String {
     options.map { opt in
         var names = opt.short.map { "-\($0), " } ?? "    "
         names += "--\(opt.long)"
-        if let v = opt.valueName { names += " \(v)" }
+        if let v = opt.valueName { names += opt.optionalValue ? "[=\(v)]" : " \(v)" }
         let pad = String(repeating: " ", count: max(1, 30 - names.count))
         return "  \(names)\(pad)\(opt.help)  [\(opt.environmentName)]"
     }.joined(separator: "\n")
+}
+
+/// Help as printed: every line wrapped to the terminal's width (80 when stdout
+/// is not a terminal), an option's description continuing under itself.
+enum HelpText {
+    static func print(_ text: String) {
+        Swift.print(wrap(text, width: width))
+    }
+
+    static var width: Int {
+        let cols = FileDescriptor.standardOutput.windowSize.map { Int($0.cols) } ?? 0
+        return cols > 0 ? cols : 80
+    }
+
+    static func wrap(_ text: String, width requested: Int) -> String {
+        let width = max(40, requested)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.count > width else { return String(line) }
+            let leading = line.prefix { $0 == " " }.count
+            // A row of an indented two-column list (`  -f, --procfile PATH   Procfile
+            // to read…`, `  start [TYPE…]   run the…`) continues under its second column.
+            var hang = leading
+            let chars = Array(line)
+            if leading >= 2, var i = chars.indices.dropFirst(leading).first(where: { chars[$0] == " " && $0 + 1 < chars.count && chars[$0 + 1] == " " }) {
+                while i < chars.count && chars[i] == " " { i += 1 }
+                if i < width - 20 { hang = i }
+            }
+            var lines: [String] = []
+            var current = ""
+            var indent = String(line.prefix(leading))
+            for word in line.dropFirst(leading).split(separator: " ", omittingEmptySubsequences: false) {
+                let candidate = current.isEmpty ? indent + word : current + " " + word
+                if candidate.count > width && !current.isEmpty {
+                    lines.append(current)
+                    indent = String(repeating: " ", count: hang)
+                    current = indent + word
+                } else {
+                    current = candidate
+                }
+            }
+            lines.append(current)
+            // Spaces that padded a column are not words: trim the line ends.
+            return lines.map { line in String(line.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
 }

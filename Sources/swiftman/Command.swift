@@ -49,7 +49,7 @@ struct Command: Sendable {
     /// --help or -h, a usage error for any other argument, else true.
     static func takesNothing(_ raw: [String], help: String) throws(UsageError) -> Bool {
         if raw == ["--help"] || raw == ["-h"] {
-            print(help)
+            HelpText.print(help)
             return false
         }
         if let extra = raw.first { throw UsageError(message: "unexpected argument \"\(extra)\"") }
@@ -62,6 +62,8 @@ enum Positionals: Equatable, Sendable {
     case none
     /// Process types.
     case types
+    /// `TYPE=N` words: process types completed with `=` (`scale`).
+    case typeCounts
     /// A process type or a command on the PATH, then files.
     case commandLine
     /// An export format, a directory, then process types.

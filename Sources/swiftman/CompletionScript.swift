@@ -165,6 +165,12 @@ enum CompletionScript {
                             [[ \(commandLineTest) ]] && COMPREPLY+=($(compgen -c -- "$cur"))
                         fi ;;
             \(exportArm(.bash))
+                    \(words(commands(.typeCounts), separator: "|")))
+                        # `web=`: no space after it, nothing once the `=` is typed.
+                        if [[ $cur != *=* ]]; then
+                            COMPREPLY=($(compgen -S = -W "$(_swiftman_types)" -- "$cur"))
+                            compopt -o nospace 2>/dev/null
+                        fi ;;
                     \(words(commands(.commands), separator: "|"))) COMPREPLY=($(compgen -W "\(words(commands))" -- "$cur")) ;;
                     \(words(commands(.shells), separator: "|"))) COMPREPLY=($(compgen -W "\(words(shells))" -- "$cur")) ;;\(typeThen)
                 esac
@@ -233,6 +239,7 @@ enum CompletionScript {
                     [[ \(commandLineTest) ]] && compadd -- ${(k)commands}
                   fi ;;
             \(exportArm(.zsh))
+                \(words(commands(.typeCounts), separator: "|"))) [[ $cur == *=* ]] || compadd -S = -- ${(f)"$(_swiftman_types)"} ;;
                 \(words(commands(.commands), separator: "|"))) compadd -- \(words(commands)) ;;
                 \(words(commands(.shells), separator: "|"))) compadd -- \(words(shells)) ;;\(typeThen)
               esac
@@ -304,6 +311,8 @@ enum CompletionScript {
         }
         let typeCondition = fishQuote("__fish_seen_subcommand_from \(typeCommands.joined(separator: " "))")
         lines.append("complete -c swiftman -n \(typeCondition) -a '(__swiftman_types)' -d 'process type'")
+        let counts = fishQuote("__fish_seen_subcommand_from \(commands(.typeCounts).joined(separator: " "))")
+        lines.append("complete -c swiftman -n \(counts) -a '(__swiftman_types)=' -d 'TYPE=N'")
         let run = "__fish_seen_subcommand_from " + words(commands(.commandLine))
         lines.append("complete -c swiftman -n '\(run); and __swiftman_positionals 0' -a '(__fish_complete_command)'")
         lines.append("complete -c swiftman -n '\(run); and not __swiftman_positionals 0' -F")

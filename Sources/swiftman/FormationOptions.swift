@@ -7,8 +7,8 @@ enum FormationOptions {
     static let lifecycle = [
         Option(long: "timeout", short: "t", valueName: "SECONDS", help: "grace time after the stop signal before SIGKILL (default: 5)"),
         Option(long: "restart", short: nil, valueName: "POLICY", help: "on-failure (default), always or never; per type: web=always,migrate=never"),
-        Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N restarts within the window stops the formation (default: 10; per type: web=3)"),
-        Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "the crash-loop window (default: 60)"),
+        Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N failures in a row (none after a run of 10 s) or within the window stop the formation (default: 10; per type: web=3)"),
+        Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "more than the restart limit within this many seconds stops the formation too (default: 60)"),
         Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
     ]
 

@@ -7,9 +7,10 @@ import SwiftmanRuntime
 enum ProjectOptions {
     static let options: [Option] = [
         Option(long: "procfile", short: "f", valueName: "PATH", help: "Procfile to read (default: ./Procfile, or ROOT/Procfile)"),
-        Option(long: "root", short: "d", valueName: "DIR", help: "working directory of the processes (default: the Procfile's directory)"),
+        Option(long: "root", short: "d", valueName: "DIR", help: "working directory of the processes (default: the Procfile's directory)",
+               aliases: ["--app-root"]),
         Option(long: "env", short: "e", valueName: "FILES", help: "comma-separated env files (default: ROOT/.env when it exists)"),
-        Option(long: "formation", short: "m", valueName: "SPEC", help: "instances per type: all=1,web=2,worker=0", aliases: ["-c", "--concurrency"]),
+        Option(long: "formation", short: "m", valueName: "SPEC", help: "instances per type: all=1,web=2,worker=0 (honcho's -c web=2 too)", aliases: ["-c", "--concurrency"]),
         Option(long: "port", short: "p", valueName: "N", help: "base port (default: PORT from env files, else $PORT, else 5000)"),
     ]
 

@@ -39,7 +39,7 @@ private extension Project {
             redis: exec redis-server --port $PORT --save '' --appendonly no
             worker: exec python3 \(resource("job_worker.py")) \(base)
             """)
-        let swiftman = try project.start(["-p", "\(base)", "--ready", "redis=port", "--after", "worker=redis", "-t", "5"])
+        let swiftman = try project.start(["-p", "\(base)", "--ready", "redis=port", "--after", "worker=redis", "-t", "5", "--report"])
         try swiftman.waitFor(line: "worker up, redis says +PONG", from: "worker.1")
         #expect(swiftman.systemIndex("redis.1 ready after ") < swiftman.systemIndex("worker.1 started with pid"))
         #expect(swiftman.messages(from: "system").contains("worker.1 waiting for redis (port \(base))"))
@@ -216,7 +216,7 @@ private extension Project {
             stubborn: exec python3 \(resource("ignore_term.py"))
             polite: exec python3 \(resource("trap_term.py"))
             """)
-        let swiftman = try project.start(["-t", "1"])
+        let swiftman = try project.start(["-t", "1", "--report"])
         try swiftman.waitFor(linePrefix: "ignoring ", from: "stubborn.1")
         try swiftman.waitFor(linePrefix: "ready ", from: "polite.1")
         swiftman.signal(SIGINT)
@@ -228,7 +228,7 @@ private extension Project {
         #expect(stubborn.contains("1 of 1"), "\(stubborn)")
         let polite = try #require(report.first { $0.hasPrefix("  polite ") })
         #expect(polite.contains(" no "), "\(polite)")
-        #expect(report.last == "  stubborn ignored SIGTERM and was killed after 1s: handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL")
+        #expect(report.last == "  stubborn needed SIGKILL (still running after SIGTERM): handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL")
         project.expectNothingLeft()
     }
 

@@ -102,7 +102,7 @@ import Testing
             "TYPE      READY (median / max)  STOP (median / max)  KILLED  RESTARTS",
             "redis     20ms / 30ms           3ms                  no      0",
             "stubborn  -                     5.001s               1 of 1  2",
-            "stubborn ignored SIGTERM and was killed after 5s: handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL",
+            "stubborn needed SIGKILL (still running after SIGTERM): handle SIGTERM in the program, or set --stop-signal stubborn=SIGNAL",
         ])
         #expect(DisposabilityReport(encoded: report.encoded) == report)
         #expect(report.json.hasPrefix("[{\"type\":\"redis\",\"ready_count\":3,\"ready_median_ms\":20.000,\"ready_max_ms\":30.000,"))
@@ -220,7 +220,7 @@ import Testing
         #expect(rows["worker"]?.killed == 1)
         #expect(rows["worker"]?.stop == [5 * second + 2_000_000])
         #expect(rows["web"]?.ready == [], "never ready")
-        #expect(report.table.last == "worker ignored SIGTERM and was killed after 5s: handle SIGTERM in the program, or set --stop-signal worker=SIGNAL")
+        #expect(report.table.last == "worker needed SIGKILL (still running after SIGTERM): handle SIGTERM in the program, or set --stop-signal worker=SIGNAL")
     }
 
     @Test func aSecondInterruptKillsEveryStageAtOnce() throws {

@@ -45,9 +45,10 @@ import Testing
         sup.start(now: 0)
         let effects = sup.supervisor.handle(.control(.stop("worker")), now: 0)
         let worker = host.pid("worker.1")
+        // What was asked, then what it caused, then the reply.
         #expect(effects == [
-            .signal(group: worker, .terminate), .signal(group: worker, .continue),
             .report(.request(action: "stopping", targets: ["worker.1"])),
+            .signal(group: worker, .terminate), .signal(group: worker, .continue),
             .reply(.ok(["worker.1"])),
         ])
         let refused = sup.supervisor.handle(.control(.restart("db")), now: 0)

@@ -3,7 +3,10 @@ extension Supervisor {
     /// A control request: the effects it causes, then its `.reply`. The
     /// runtime answers `hello`, `ps` (it adds the process counts) and
     /// `attach` (the connection becomes a session) itself.
+    /// The request's line (`scaled web: 1 → 2 on request`) comes before the
+    /// lines of what it caused (`web.2 started`), though worded from the outcome.
     func control(_ request: ControlRequest, now: Int64) {
+        let mark = effectMark
         do throws(ControlFailure) {
             switch request {
             case .scale(let items):
@@ -11,21 +14,21 @@ extension Supervisor {
                 for item in items where plan.procfile.index(of: item.type) == nil { throw unknownTarget(item.type, typeOnly: true) }
                 var lines: [String] = []
                 for item in items { lines.append(try scale(item.type, to: item.count, now: now)) }
-                emit(.report(.request(action: "scaled", targets: lines)))
+                emit(.report(.request(action: "scaled", targets: lines)), at: mark)
                 emit(.reply(.ok(lines)))
             case .restart(let target):
                 let names = try restart(target, now: now)
-                emit(.report(.request(action: "restarting", targets: names)))
+                emit(.report(.request(action: "restarting", targets: names)), at: mark)
                 emit(.reply(.ok(names)))
             case .stop(let target):
                 let names = try stop(target, now: now)
-                emit(.report(.request(action: "stopping", targets: names)))
+                emit(.report(.request(action: "stopping", targets: names)), at: mark)
                 emit(.reply(.ok(names)))
             case .timings:
                 emit(.reply(.ok(disposability().encoded)))
             case .signal(let target, let signal):
                 let names = try send(signal, to: target)
-                emit(.report(.request(action: "sending \(signal) to", targets: names)))
+                emit(.report(.request(action: "sending \(signal) to", targets: names)), at: mark)
                 emit(.reply(.ok(names)))
             case .hello, .ps, .attach:
                 throw ControlFailure("\(request.encoded.dropLast()) is answered by the runtime")
@@ -90,6 +93,7 @@ extension Supervisor {
     func reactivate(_ slot: Int) {
         instances[slot].intent = .normal
         instances[slot].recentFailures = []
+        instances[slot].failuresInARow = 0
         instances[slot].backoff = 0
     }
 

@@ -74,6 +74,7 @@ extension Supervisor {
         }
         instances[slot].state = .exited(status)
         guard phase == .running else {
+            shutdownEnded = now
             advanceShutdown(now: now)
             return true
         }
@@ -129,18 +130,28 @@ extension Supervisor {
             }
             return
         }
+        let ranFor = now - instances[slot].startedAt
         if !status.isSuccess {
+            // The crash-loop guard (docs/lifecycle.md, "The crash-loop guard"):
+            // more than `limit` failures in a row, none after a healthy run
+            // (one as long as the backoff reset), or more than `limit` within
+            // the window, stop the formation. The first rule is what fires
+            // under the defaults: the backoff spaces quick failures out so far
+            // that at most 7 fit in the default 60 s window.
+            if ranFor >= config.backoffReset { instances[slot].failuresInARow = 0 }
             let window = config.restartWindow
             instances[slot].recentFailures.removeAll { $0 <= now - window }
             let limit = config.restartLimit[spec.type]
-            if instances[slot].recentFailures.count >= limit {
-                emit(.report(.restartLimit(instance: spec.name, limit: limit, window: window)))
+            if instances[slot].failuresInARow >= limit || instances[slot].recentFailures.count >= limit {
+                let inARow = instances[slot].failuresInARow >= limit
+                emit(.report(.restartLimit(instance: spec.name, limit: limit, window: window,
+                                           healthyRun: inARow ? config.backoffReset : nil)))
                 stopAll(exitCode: status.code, now: now)
                 return
             }
             instances[slot].recentFailures.append(now)
+            instances[slot].failuresInARow += 1
         }
-        let ranFor = now - instances[slot].startedAt
         let previous = instances[slot].backoff
         let delay = (previous == 0 || ranFor >= config.backoffReset)
             ? config.backoffInitial : min(previous * 2, config.backoffMax)

@@ -27,6 +27,7 @@ extension Supervisor {
     func stopAll(exitCode code: Int32, now: Int64) {
         guard phase == .running else { return }
         exitCode = code
+        shutdownBegan = now
         phase = .stopping(deadline: now + config.timeout, killed: false)
         for slot in instances.indices {
             switch instances[slot].state {
@@ -91,6 +92,10 @@ extension Supervisor {
         for (slot, pid) in alive {
             emit(.signal(group: pid, .kill))
             instances[slot].state = .stopping(pid: pid, deadline: now, killed: true)
+            // The report's KILLED column counts this SIGKILL too; an instance
+            // still held back by the stop order is timed from now.
+            instances[slot].killedAfterGrace = true
+            if instances[slot].stopSignalledAt == nil { instances[slot].stopSignalledAt = now }
         }
         emit(.signalOrphans(.kill))
     }

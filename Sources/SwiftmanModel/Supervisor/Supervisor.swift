@@ -44,6 +44,8 @@ public final class Supervisor {
         /// Restarts asked for over the control socket.
         public internal(set) var requestedRestarts = 0
         var recentFailures: [Int64] = []
+        /// Failures since the last healthy run (one of at least the backoff reset).
+        var failuresInARow = 0
         var backoff: Int64 = 0
         /// When its ready check passed in the current run (kept after an
         /// `exit` check's clean exit).
@@ -52,6 +54,7 @@ public final class Supervisor {
         var readyGaveUp = false
         /// When its group got the stop signal, for the report.
         var stopSignalledAt: Int64?
+        /// Its group got SIGKILL: after the grace time, or at a second Ctrl-C.
         var killedAfterGrace = false
 
         public var pid: Int32? {
@@ -93,6 +96,9 @@ public final class Supervisor {
     var released: Set<String> = []
     /// Figures for the disposability report, per type.
     var stats: [String: DisposabilityReport.Row] = [:]
+    /// When shutdown began, and when the last instance exited after that.
+    var shutdownBegan: Int64?
+    var shutdownEnded: Int64?
     var order: StartOrder { config.readiness.order }
     /// What the input being handled has decided so far.
     private var effects: [SupervisorEffect] = []
@@ -123,6 +129,13 @@ public final class Supervisor {
     }
 
     func emit(_ effect: SupervisorEffect) { effects.append(effect) }
+
+    /// Where the next effect will go: `emit(_:at:)` puts one there later.
+    var effectMark: Int { effects.count }
+
+    /// Emits `effect` before everything emitted since `mark`: what was asked
+    /// is said before what happened, though its text needs the outcome.
+    func emit(_ effect: SupervisorEffect, at mark: Int) { effects.insert(effect, at: mark) }
 
     // MARK: queries
 
@@ -170,6 +183,8 @@ public final class Supervisor {
             row.stopSignal = config.stopSignal[type]
             rows.append(row)
         }
-        return DisposabilityReport(rows: rows, grace: config.timeout)
+        var shutdown: Int64?
+        if isFinished, let began = shutdownBegan { shutdown = max(0, (shutdownEnded ?? began) - began) }
+        return DisposabilityReport(rows: rows, grace: config.timeout, shutdown: shutdown)
     }
 }

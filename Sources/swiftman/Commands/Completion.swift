@@ -22,7 +22,7 @@ enum CompletionCommand {
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         guard let shell = raw.first, !["-h", "--help"].contains(shell) else {
             if raw.isEmpty { throw UsageError(message: "expected bash, zsh or fish") }
-            print(command.help ?? "")
+            HelpText.print(command.help ?? "")
             return 0
         }
         if shell == "types" {

@@ -6,9 +6,9 @@ enum HelpCommand {
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         if let topic = raw.first, let text = CommandTable.help(topic) {
-            print(text)
+            HelpText.print(text)
         } else {
-            print(CommandTable.overview)
+            HelpText.print(CommandTable.overview)
         }
         return 0
     }

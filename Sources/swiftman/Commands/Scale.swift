@@ -11,7 +11,7 @@ enum ScaleCommand {
             (base + 100 × type index + N − 1); removed ones, highest numbers first, get
             their stop signal, then SIGKILL after the timeout. Other instances are untouched.
             """,
-        options: ControlOptions.options, run: run)
+        options: ControlOptions.options, positionals: .typeCounts, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         guard let args = try command.arguments(raw, environment: environment) else { return 0 }

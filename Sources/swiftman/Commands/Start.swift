@@ -43,6 +43,7 @@ enum StartCommand {
                                controlSocket: socket.path, controlDirectory: socket.directory,
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
+        config.fullReport = args.flag("report")
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }
