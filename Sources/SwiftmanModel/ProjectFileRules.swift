@@ -13,17 +13,18 @@ public enum ProjectFileRules {
         case regular, fifo, directory, other
     }
 
-    /// Why a file of `kind` is not read, or nil when it is. A FIFO or pipe is
-    /// read only when the user named the file (`-f`, `-e`, or their
-    /// `SWIFTMAN_*` variables: `-e <(vault read …)` is a pipe); a file found
-    /// by convention (`./Procfile`, `ROOT/.env`, `.foreman`) or named by
-    /// `.foreman` must be a regular file. Devices and sockets never are.
+    /// Why a file of `kind` is not read, or nil when it is. A file found by
+    /// convention (`./Procfile`, `ROOT/.env`, `.foreman`) or named by
+    /// `.foreman` must be a regular file. One the user named (`-f`, `-e`, or
+    /// their `SWIFTMAN_*` variables) may also be a pipe or a device
+    /// (`-e <(vault read …)`, foreman's `-e /dev/null`): read up to
+    /// `maxBytes` like any other, so `-e /dev/zero` is refused as too large.
     public static func refusal(kind: Kind, explicit: Bool) -> String? {
         switch kind {
         case .regular: return nil
-        case .fifo:
-            return explicit ? nil : "not a regular file (a FIFO): only a file named with -f or -e may be a pipe"
         case .directory: return "cannot read: Is a directory"
+        case _ where explicit: return nil
+        case .fifo: return "not a regular file (a FIFO): only a file named with -f or -e may be a pipe"
         case .other: return "not a regular file (a device or a socket)"
         }
     }

@@ -58,7 +58,9 @@ private func write(_ path: String, _ text: String, mode: mode_t = 0o644) {
         #expect(ProjectFileRules.refusal(kind: .regular, explicit: false) == nil)
         #expect(ProjectFileRules.refusal(kind: .fifo, explicit: true) == nil)
         #expect(ProjectFileRules.refusal(kind: .fifo, explicit: false) != nil)
-        #expect(ProjectFileRules.refusal(kind: .other, explicit: true) == "not a regular file (a device or a socket)")
+        #expect(ProjectFileRules.refusal(kind: .other, explicit: false) == "not a regular file (a device or a socket)")
+        #expect(ProjectFileRules.refusal(kind: .other, explicit: true) == nil, "-e /dev/null")
+        #expect(ProjectFileRules.refusal(kind: .directory, explicit: true) != nil)
         #expect(ProjectFileRules.maxBytes == 16 << 20)
     }
 
@@ -68,7 +70,8 @@ private func write(_ path: String, _ text: String, mode: mode_t = 0o644) {
         let env = dir + "/.env"
         symlink("/dev/zero", env)
         #expect(throws: Diagnostic(env, "not a regular file (a device or a socket)")) { try ProjectFiles.read(env) }
-        #expect(throws: Diagnostic(env, "not a regular file (a device or a socket)")) { try ProjectFiles.read(env, explicit: true) }
+        #expect(throws: Diagnostic(env, "larger than 16 MiB, the limit for a project file")) { try ProjectFiles.read(env, explicit: true) }
+        #expect(try ProjectFiles.read("/dev/null", explicit: true) == [], "foreman's -e /dev/null")
         let big = dir + "/big.env"
         let fd = open(big, O_CREAT | O_WRONLY, 0o644)
         ftruncate(fd, off_t(ProjectFileRules.maxBytes + 1))
