@@ -111,6 +111,10 @@ public struct ForemanDefaults: Equatable, Sendable {
             throw fail("unknown key \"\(shown(key))\" (foreman's keys: \(known))")
         }
         let value = try parseValue(afterColon.trimmingSpaces, fail: fail)
+        // A C string ends at NUL: a path would be cut short without a word.
+        if let value, value.unicodeScalars.contains("\u{0}") {
+            throw fail("\(key): the value contains a NUL byte, which no path or option can hold")
+        }
         return Entry(key: key, value: value, line: number)
     }
 

@@ -67,26 +67,40 @@ public struct StartOrder: Equatable, Sendable {
             }
             if deps.contains(type) { throw .cycle([type, type]) }
         }
+        // Linear in types + relations, and iterative (a 10,000-type chain
+        // neither takes seconds nor overflows the stack).
+        var position: [String: Int] = [:]
+        for (index, type) in types.enumerated() where position[type] == nil { position[type] = index }
         var dependencies: [String: [String]] = [:]
         var dependents: [String: [String]] = [:]
         for type in types {
-            guard let deps = after[type], !deps.isEmpty else { continue }
-            dependencies[type] = types.filter { deps.contains($0) }
-            for dep in dependencies[type]! { dependents[dep, default: []].append(type) }
+            guard dependencies[type] == nil, let deps = after[type], !deps.isEmpty else { continue }
+            var seen = Set<String>()
+            let ordered = deps.filter { seen.insert($0).inserted }.sorted { position[$0]! < position[$1]! }
+            dependencies[type] = ordered
+            for dep in ordered { dependents[dep, default: []].append(type) }
         }
-        for key in dependents.keys { dependents[key] = types.filter { dependents[key]!.contains($0) } }
-        // Depth by repeated relaxation; a cycle is found by depth-first search.
         if let cycle = StartOrder.findCycle(types: types, dependencies: dependencies) { throw .cycle(cycle) }
+        // Depth of each type, dependencies first (an iterative post-order walk).
         var depth: [String: Int] = [:]
-        func depthOf(_ type: String) -> Int {
-            if let d = depth[type] { return d }
-            let d = (dependencies[type] ?? []).map { depthOf($0) + 1 }.max() ?? 0
-            depth[type] = d
-            return d
+        for root in types where depth[root] == nil {
+            var stack: [(type: String, next: Int)] = [(root, 0)]
+            while let top = stack.last {
+                let deps = dependencies[top.type] ?? []
+                if top.next < deps.count {
+                    stack[stack.count - 1].next += 1
+                    let dep = deps[top.next]
+                    if depth[dep] == nil { stack.append((dep, 0)) }
+                    continue
+                }
+                depth[top.type] = deps.map { depth[$0]! + 1 }.max() ?? 0
+                stack.removeLast()
+            }
         }
         var stages: [[String]] = []
-        for type in types {
-            let d = depthOf(type)
+        var placed = Set<String>()
+        for type in types where placed.insert(type).inserted {
+            let d = depth[type]!
             while stages.count <= d { stages.append([]) }
             stages[d].append(type)
         }
@@ -109,26 +123,34 @@ public struct StartOrder: Equatable, Sendable {
             .joined(separator: " → ")
     }
 
+    /// The first cycle a depth-first walk meets (types in Procfile order,
+    /// dependencies in order), iteratively.
     private static func findCycle(types: [String], dependencies: [String: [String]]) -> [String]? {
         var state: [String: Int] = [:]  // 1: on the path, 2: done
-        var path: [String] = []
-        func visit(_ type: String) -> [String]? {
-            if state[type] == 2 { return nil }
-            if state[type] == 1 {
-                let start = path.firstIndex(of: type)!
-                return Array(path[start...]) + [type]
+        var onPath: [String: Int] = [:]  // type → its index in `path`
+        for root in types where state[root] == nil {
+            var path: [(type: String, next: Int)] = [(root, 0)]
+            state[root] = 1
+            onPath[root] = 0
+            while let top = path.last {
+                let deps = dependencies[top.type] ?? []
+                guard top.next < deps.count else {
+                    state[top.type] = 2
+                    onPath[top.type] = nil
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let dep = deps[top.next]
+                switch state[dep] {
+                case 2: continue
+                case 1: return path[onPath[dep]!...].map(\.type) + [dep]
+                default:
+                    state[dep] = 1
+                    onPath[dep] = path.count
+                    path.append((dep, 0))
+                }
             }
-            state[type] = 1
-            path.append(type)
-            for dep in dependencies[type] ?? [] {
-                if let cycle = visit(dep) { return cycle }
-            }
-            path.removeLast()
-            state[type] = 2
-            return nil
-        }
-        for type in types {
-            if let cycle = visit(type) { return cycle }
         }
         return nil
     }
@@ -214,7 +236,7 @@ public struct ReadinessConfig: Equatable, Sendable {
                 guard parts.count == 2, !type.isEmpty, !deps.isEmpty, !deps.contains("") else {
                     throw Diagnostic(source, "expected TYPE=DEP[+DEP…], got \"\(item)\"")
                 }
-                for dep in deps where !(after[type] ?? []).contains(dep) { after[type, default: []].append(dep) }
+                after[type, default: []].append(contentsOf: deps)  // repeats are dropped by StartOrder
             }
         }
         do throws(StartOrderError) {

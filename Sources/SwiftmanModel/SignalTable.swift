@@ -100,7 +100,7 @@ public enum SignalTable {
     public static var markdown: String {
         func start(_ action: StartAction) -> String {
             switch action {
-            case .stop(true): return "stops the formation (exit 0); a second one during shutdown sends SIGKILL to every group and stops waiting for a stalled stdout reader"
+            case .stop(true): return "stops the formation (exit 0); a second one during shutdown sends SIGKILL to every group and stops waiting for a stalled stdout reader (the same signal again within 0.2 s is the same request: `timeout` sends two)"
             case .stop(false): return "stops the formation (exit 0); a second one changes nothing"
             case .forward: return "forwarded to every running instance's process group"
             case .reap: return "reaps exited children"

@@ -18,6 +18,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     /// that would have waited.
     @inlinable public static var wouldBlock: Errno { Errno(EAGAIN) }
     @inlinable public static var noEntry: Errno { Errno(ENOENT) }
+    /// ESRCH: no such process (or process group).
+    @inlinable public static var noSuchProcess: Errno { Errno(ESRCH) }
     @inlinable public static var exists: Errno { Errno(EEXIST) }
     @inlinable public static var connectionRefused: Errno { Errno(ECONNREFUSED) }
     @inlinable public static var connectionReset: Errno { Errno(ECONNRESET) }

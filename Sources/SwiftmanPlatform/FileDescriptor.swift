@@ -48,6 +48,8 @@ extension FileDescriptor {
         public static let truncate = OpenOptions(rawValue: O_TRUNC)
         /// Fails (ELOOP) when the last component is a symbolic link.
         public static let noFollow = OpenOptions(rawValue: O_NOFOLLOW)
+        /// O_NONBLOCK: opening a FIFO does not wait for its other end.
+        public static let nonBlocking = OpenOptions(rawValue: O_NONBLOCK)
     }
 
     /// open(2), close-on-exec. `permissions` apply when the file is created.

@@ -16,6 +16,33 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Opens `path` for reading (without blocking on a FIFO that has no
+    /// writer when `nonBlocking`) and says what it is. The caller closes it.
+    public static func openForReading(_ path: String, nonBlocking: Bool) throws(Errno) -> (FileDescriptor, FileStatus) {
+        let fd = try FileDescriptor.open(path, .readOnly, options: nonBlocking ? [.nonBlocking] : [])
+        do throws(Errno) {
+            return (fd, try fd.status())
+        } catch {
+            fd.close()
+            throw error
+        }
+    }
+
+    /// Reads `fd` to its end, at most `limit` bytes: nil when it holds more.
+    /// A non-blocking descriptor (a FIFO opened so) is switched to blocking first.
+    public static func readAll(_ fd: FileDescriptor, limit: Int) throws(Errno) -> [UInt8]? {
+        let flags = fcntl(fd.rawValue, F_GETFL)
+        if flags >= 0 && flags & O_NONBLOCK != 0 { _ = fcntl(fd.rawValue, F_SETFL, flags & ~O_NONBLOCK) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }.get()
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit { return nil }
+        }
+    }
+
     /// Creates or replaces the file at `path` with `bytes`.
     public static func write(_ bytes: [UInt8], to path: String) throws(Errno) {
         let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate])
@@ -82,7 +109,7 @@ public enum FileSystem {
 
 /// What stat(2) says about a file, as far as swiftman asks.
 public struct FileStatus: Equatable, Sendable {
-    public enum Kind: Sendable { case regular, directory, symbolicLink, socket, other }
+    public enum Kind: Sendable { case regular, directory, symbolicLink, socket, fifo, other }
 
     public let kind: Kind
     /// The permission bits (mode & 07777).
@@ -98,6 +125,7 @@ public struct FileStatus: Equatable, Sendable {
         case S_IFDIR: kind = .directory
         case S_IFLNK: kind = .symbolicLink
         case S_IFSOCK: kind = .socket
+        case S_IFIFO: kind = .fifo
         default: kind = .other
         }
         permissions = UInt32(st.st_mode & 0o7777)

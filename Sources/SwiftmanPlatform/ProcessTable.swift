@@ -47,6 +47,20 @@ public enum ProcessTable {
         return result
     }
 
+    /// Every process descended from `ancestor` (children, their children…),
+    /// in one pass.
+    public static func descendants(of ancestor: Int32) -> [Int32] {
+        var childrenOf: [Int32: [Int32]] = [:]
+        forEachProcess { pid, parent, _ in childrenOf[parent, default: []].append(pid) }
+        var result: [Int32] = []
+        var next = childrenOf[ancestor] ?? []
+        while let pid = next.popLast() {
+            result.append(pid)
+            next += childrenOf[pid] ?? []
+        }
+        return result
+    }
+
     /// How many processes each of `groups` has, in one pass.
     public static func groupSizes(_ groups: Set<Int32>) -> [Int32: Int] {
         var sizes: [Int32: Int] = [:]

@@ -107,9 +107,21 @@ final class SocketLock {
         for _ in 0..<100 {
             let fd: FileDescriptor
             do throws(Errno) {
-                fd = try FileDescriptor.open(path, .readOnly, options: [.create, .noFollow], permissions: 0o600)
+                // Never follows a link, never waits (a FIFO put at the path).
+                fd = try FileDescriptor.open(path, .readOnly, options: [.create, .noFollow, .nonBlocking], permissions: 0o600)
             } catch {
                 throw Diagnostic(path, "cannot open the control socket's lock file: \(error)")
+            }
+            // A regular file owned by the user, before anything else is done with it.
+            if let opened = try? fd.status() {
+                guard opened.kind == .regular else {
+                    fd.close()
+                    throw Diagnostic(path, "the lock file is not a regular file (a FIFO, a device or a socket): remove it, or choose another --socket")
+                }
+                guard opened.owner == .current else {
+                    fd.close()
+                    throw Diagnostic(path, "the lock file belongs to \(Platform.describeUser(opened.owner)), not to you; choose another --socket")
+                }
             }
             do throws(Errno) {
                 guard try fd.tryLock() else {

@@ -29,6 +29,8 @@ public final class FormationRuntime {
     private var labelsBySlot: [[Int]] = []
     private let baseEnvironment: CStringArray
     private var orphansSignalled: [Int32: Signal] = [:]
+    /// Leaders found outside their own process group (said once each).
+    private var leftTheirGroup: Set<Int32> = []
     private let selfPid = ProcessID.current.rawValue
     /// A second SIGINT/SIGTERM arrived during shutdown: exit without waiting
     /// for a stalled stdout reader.
@@ -127,7 +129,7 @@ public final class FormationRuntime {
         keyboard?.stop()
         let giveUp = { [unowned self] () -> Bool in
             while let signal = self.signals.next() {
-                if SignalTable.start(Signal(signal)) == .stop(escalates: true) { self.impatient = true }
+                if self.supervisor.escalates(Signal(signal), now: monotonicNow()) { self.impatient = true }
             }
             return self.impatient
         }
@@ -185,8 +187,10 @@ public final class FormationRuntime {
         case .reap: _ = reapChildren(now: now)
         case .resize: resizeTerminals()
         case .forward: send(.signal(signal), now: now)
-        case .stop(let escalates):
-            if escalates && supervisor.phase != .running {
+        case .stop:
+            // (A repeat of the signal that began shutdown, `timeout`'s second
+            // SIGTERM, is not a second request.)
+            if supervisor.escalates(signal, now: now) {
                 impatient = true
                 // A stalled reader no longer holds anything up: output is
                 // dropped, so leftover child output (and exits) flow again.
@@ -218,7 +222,7 @@ public final class FormationRuntime {
         var reply: ControlReply?
         for effect in supervisor.handle(input, now: now) {
             switch effect {
-            case .signal(let group, let signal): try? ProcessGroup(group).send(signal.rawValue)
+            case .signal(let group, let signal): deliver(signal, toGroup: group)
             case .signalOrphans(let signal): signalOrphans(signal)
             case .report(let event): report(event)
             case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
@@ -230,6 +234,38 @@ public final class FormationRuntime {
     }
 
     // MARK: process groups
+
+    /// The signal to an instance's process group. A leader that moved itself
+    /// into another group leaves its own empty (kill fails with ESRCH): then
+    /// the signal goes to the leader's pid and every process descended from
+    /// it, and the first time it is said. No failure is silent.
+    private func deliver(_ signal: Signal, toGroup group: Int32) {
+        let error: Errno
+        do throws(Errno) {
+            try ProcessGroup(group).send(signal.rawValue)
+            return
+        } catch let failure {
+            error = failure
+        }
+        let name = children[group]?.name ?? "pid \(group)"
+        // Reaped already, with nothing left of its group: nothing to stop.
+        guard error == .noSuchProcess, let child = children[group], child.stage == .running else {
+            if error != .noSuchProcess {
+                report(.notice("could not send \(Signals.name(signal)) to \(name)'s process group \(group): \(error)"))
+            }
+            return
+        }
+        let others = canSweep ? ProcessTable.descendants(of: group) : []
+        var failed: Errno?
+        do throws(Errno) { try ProcessID(group).send(signal.rawValue) } catch let failure { failed = failure }
+        for pid in others { try? ProcessID(pid).send(signal.rawValue) }
+        if let failed {
+            report(.notice("could not send \(Signals.name(signal)) to \(name) (pid \(group), which left its process group): \(failed)"))
+        } else if leftTheirGroup.insert(group).inserted {
+            let extra = others.isEmpty ? "" : " and the \(others.count) process\(others.count == 1 ? "" : "es") it started"
+            report(.notice("\(name) (pid \(group)) has left its process group: signals go to its pid\(extra)"))
+        }
+    }
 
     /// Reaps every exited child and settles the instances whose leader is
     /// gone. Returns whether any child is still alive.

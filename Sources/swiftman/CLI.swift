@@ -43,7 +43,8 @@ enum CLI {
     /// Reads `.foreman` in the current directory, if any, into the defaults
     /// every command's arguments fall back to.
     static func loadForemanDefaults() throws {
-        guard let file = try ForemanDefaults.load() else { return }
+        // One written by someone else is ignored, with a warning naming its owner.
+        guard let file = try ForemanDefaults.load(warn: { printError($0) }) else { return }
         foremanFile = file
         Arguments.fileDefaults = try file.options()
     }

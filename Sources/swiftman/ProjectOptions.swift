@@ -32,6 +32,12 @@ enum ProjectOptions {
         var problems: [Diagnostic] = []
     }
 
+    /// The user named this file (a flag or its SWIFTMAN_* variable, not
+    /// `.foreman`): it may be a pipe (`-e <(cmd)`).
+    static func named(_ option: String, in args: Arguments) -> Bool {
+        args[option] != nil && !args.source(option).hasPrefix(ForemanDefaults.fileName + ":")
+    }
+
     /// Loads a project that must be valid: throws every problem found.
     static func loadValid(_ args: Arguments, environment: [String: String],
                           selected: [String]? = nil) throws -> (Project, FormationPlan) {
@@ -56,7 +62,7 @@ enum ProjectOptions {
 
         if procfileRequired || FileSystem.exists(procfilePath) {
             do throws(Diagnostics) {
-                project.procfile = try Procfile.load(procfilePath)
+                project.procfile = try Procfile.load(procfilePath, explicit: named("procfile", in: args))
             } catch {
                 project.problems += error.all
             }
@@ -71,7 +77,18 @@ enum ProjectOptions {
         }
         project.envNames = envPaths
         project.envPaths = envPaths.map(FileSystem.absolute)
-        let env = DotEnv.load(envPaths, environment: environment)
+        let env: DotEnv.Loaded
+        if args["env"] != nil && args.source("env").hasPrefix(ForemanDefaults.fileName + ":") {
+            // Named by `.foreman`: trusted as `.foreman` is, or ignored with a warning.
+            env = DotEnv.load(envPaths, environment: environment) { (path: String) throws(Diagnostic) -> [UInt8] in
+                try ProjectFiles.readTrusted(path, warn: { CLI.printError($0) }) ?? []
+            }
+        } else {
+            let explicit = named("env", in: args)
+            env = DotEnv.load(envPaths, environment: environment) { (path: String) throws(Diagnostic) -> [UInt8] in
+                try ProjectFiles.read(path, explicit: explicit)
+            }
+        }
         project.envFiles = env.values
         project.envWarnings = env.warnings
         project.problems += env.problems

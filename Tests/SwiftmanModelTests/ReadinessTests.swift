@@ -18,6 +18,26 @@ import Testing
         #expect(order.describe(present: ["web", "postgres"]) == "postgres → web")
     }
 
+    /// Issue 17, point 8: linear and iterative. A 200,000-type chain overflowed
+    /// the stack (recursive depth and cycle walks) and took quadratic time.
+    @Test func aLongChainIsOrderedWithoutRecursion() throws {
+        let count = 200_000
+        let types = (0..<count).map { "t\($0)" }
+        var after: [String: [String]] = [:]
+        for i in 1..<count { after[types[i]] = [types[i - 1]] }
+        let order = try StartOrder(types: types, after: after)
+        #expect(order.stages.count == count)
+        #expect(order.stages.last == [types[count - 1]])
+        #expect(order.dependents(of: "t0") == ["t1"])
+        after["t0"] = [types[count - 1]]
+        #expect(throws: StartOrderError.self) { try StartOrder(types: types, after: after) }
+        do {
+            _ = try StartOrder(types: types, after: after)
+        } catch {
+            if case .cycle(let cycle) = error { #expect(cycle.count == count + 1 && cycle.first == cycle.last) }
+        }
+    }
+
     @Test func noRelationsIsOneStage() throws {
         let order = try StartOrder(types: types, after: [:])
         #expect(order.isEmpty)
@@ -230,7 +250,7 @@ import Testing
         sup.instanceReady(pid: redis, now: 0)
         sup.childExited(pid: host.pid("migrate.1"), status: .exited(0), now: 0)
         sup.requestStop(signal: Signal.interrupt, now: second)
-        sup.requestStop(signal: Signal.interrupt, now: second)
+        sup.requestStop(signal: Signal.interrupt, now: 2 * second)
         #expect(Set(host.signals.filter { $0.signal == Signal.kill }.map(\.pid)) == [redis, host.pid("web.1"), host.pid("worker.1")])
     }
 

@@ -24,7 +24,8 @@ import Testing
             let (sup, host) = try makeSupervisor()
             sup.start(now: 0)
             _ = sup.supervisor.handle(.signal(.interrupt), now: 0)
-            let effects = sup.supervisor.handle(.signal(second_), now: 0)
+            // A person's second one comes later than `timeout`'s repeat.
+            let effects = sup.supervisor.handle(.signal(second_), now: Supervisor.repeatWindow)
             let killed = effects.filter { if case .signal(_, .kill) = $0 { return true } else { return false } }
             #expect(killed.count == (escalates ? 2 : 0), "\(second_) after SIGINT")
             #expect(SignalTable.start(second_) == .stop(escalates: escalates))

@@ -171,7 +171,11 @@ extension Supervisor {
                 case .backoff: state = .backoff
                 case .exited(let status):
                     exitCode = status?.code
-                    if instance.intent == .hold || status == nil { state = .stopped } else { state = status!.isSuccess ? .done : .crashed }
+                    // Stopped on request, or by the shutdown (its stop signal's
+                    // exit status, 143 for SIGTERM, is no crash).
+                    let stoppedByShutdown = phase != .running && instance.stopSignalledAt != nil
+                    if instance.intent == .hold || status == nil || stoppedByShutdown { state = .stopped }
+                    else { state = status!.isSuccess ? .done : .crashed }
                 }
                 var uptime: Int64 = 0
                 if case .running = instance.state { uptime = now - instance.startedAt }

@@ -8,7 +8,7 @@ extension Supervisor {
         for type in plan.procfile.types where order.dependencies(of: type.name).isEmpty { released.insert(type.name) }
         for slot in instances.indices where released.contains(instances[slot].spec.type) { launch(slot, now: now) }
         releaseTypes(now: now)
-        for slot in instances.indices where instances[slot].state == .pending {
+        for slot in instances.indices where instances[slot].state == .pending && !queued.contains(slot) {
             if phase == .running { wait(slot) } else { instances[slot].state = .exited(nil) }
         }
         if instances.isEmpty {
@@ -22,6 +22,11 @@ extension Supervisor {
         if released.contains(instances[slot].spec.type) { launch(slot, now: now) } else { wait(slot) }
     }
 
+    /// At most this many spawns per input: a big `scale` (or the start of a
+    /// big formation) goes on in batches, one per loop turn, so output,
+    /// signals and control requests are served in between.
+    public static let launchBatch = 32
+
     func launch(_ slot: Int, now: Int64) {
         // A slot whose group still lives never gets a second process.
         guard instances[slot].pid == nil else { return }
@@ -30,6 +35,42 @@ extension Supervisor {
             instances[slot].state = .exited(nil)
             return
         }
+        // Over this input's budget, or behind others in line: it waits its
+        // turn (in order, so `started` lines keep their order). A slot in
+        // line already keeps its place.
+        if queued.contains(slot) {
+            instances[slot].state = .pending
+            return
+        }
+        if launchesThisInput >= Supervisor.launchBatch || !queued.isEmpty {
+            if queued.isEmpty { queuedAt = now }
+            instances[slot].state = .pending
+            queued.insert(slot)
+            launchQueue.append(slot)
+            return
+        }
+        spawnNow(slot, now: now)
+    }
+
+    /// Launches the next batch of instances in line (`.timers`).
+    func launchQueued(now: Int64) {
+        while queueHead < launchQueue.count && launchesThisInput < Supervisor.launchBatch && phase == .running {
+            let slot = launchQueue[queueHead]
+            queueHead += 1
+            guard queued.remove(slot) != nil, instances[slot].state == .pending, instances[slot].pid == nil else { continue }
+            spawnNow(slot, now: now)
+        }
+        if queued.isEmpty || phase != .running { clearLaunchQueue() }
+    }
+
+    func clearLaunchQueue() {
+        launchQueue.removeAll()
+        queued.removeAll()
+        queueHead = 0
+    }
+
+    private func spawnNow(_ slot: Int, now: Int64) {
+        launchesThisInput += 1
         let spec = instances[slot].spec
         instances[slot].startedAt = now
         instances[slot].readyAt = nil
@@ -163,6 +204,7 @@ extension Supervisor {
     /// Restarts instances whose backoff is over; sends SIGKILL to whatever
     /// outlived its grace timeout.
     func timersDue(now: Int64) {
+        if phase == .running { launchQueued(now: now) }
         for slot in instances.indices {
             switch instances[slot].state {
             case .backoff(let until) where until <= now && phase == .running:

@@ -24,9 +24,10 @@ extension Supervisor {
     }
 
     /// Every instance of `type` that should run is ready (a type with none
-    /// is: it is not part of this run).
+    /// is: it is not part of this run). One stopped on request (`stop`)
+    /// before it was ready is not: what waits for it waits on.
     func isReady(_ type: String) -> Bool {
-        instances.allSatisfy { $0.spec.type != type || !$0.isActive || $0.readyAt != nil }
+        instances.allSatisfy { $0.spec.type != type || $0.readyAt != nil || (!$0.isActive && $0.intent != .hold) }
     }
 
     /// Starts the instances of every type whose dependencies are now all ready.
@@ -60,8 +61,10 @@ extension Supervisor {
     func awaited(by type: String) -> [String] {
         unready(dependenciesOf: type).map { dep in
             let first = instances.first { $0.spec.type == dep && $0.isActive && $0.readyAt == nil }
+                ?? instances.first { $0.spec.type == dep && $0.intent == .hold && $0.readyAt == nil }
             let what = config.readiness.checks[dep].map { $0.awaited(port: first?.spec.port ?? 0) } ?? "start"
-            return "\(dep) (\(what))"
+            let stopped = first.map { $0.intent == .hold } ?? false
+            return "\(dep) (\(stopped ? "stopped; " : "")\(what))"
         }
     }
 

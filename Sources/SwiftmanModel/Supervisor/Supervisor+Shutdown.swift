@@ -6,13 +6,34 @@ extension Supervisor {
     /// with exit code 0; a second one that `escalates` (SIGINT, SIGTERM,
     /// SIGQUIT) during shutdown kills at once.
     func requestStop(signal: Signal?, escalates: Bool = false, now: Int64) {
+        let repeated = signal.map { isRepeat($0, now: now) } ?? false
+        if let signal, !repeated { lastStopSignal = (signal, now) }
         switch phase {
         case .running:
             emit(.report(signal.map { .signalReceived(signal: $0) } ?? .outputClosed))
             stopAll(exitCode: 0, now: now)
         case .stopping(_, let killed):
-            if !killed && escalates { killAll(now: now) }
+            if !killed && escalates && !repeated { killAll(now: now) }
         }
+    }
+
+    /// Two identical stop signals this close together are one request: GNU
+    /// `timeout` sends its signal to swiftman's pid and then to its process
+    /// group, and `kill -TERM` to a pid and its group does the same. A
+    /// person's second Ctrl-C comes later and still escalates.
+    public static let repeatWindow: Int64 = 200_000_000
+
+    /// `signal` is the same stop signal as the last one, within `repeatWindow`.
+    func isRepeat(_ signal: Signal, now: Int64) -> Bool {
+        guard let last = lastStopSignal, last.signal == signal else { return false }
+        return now - last.at < Supervisor.repeatWindow
+    }
+
+    /// Whether `signal` arriving at `now` would kill what is left at once: a
+    /// stop signal that escalates, during shutdown, and not a repeat.
+    public func escalates(_ signal: Signal, now: Int64) -> Bool {
+        guard case .stop(true) = SignalTable.start(signal), phase != .running else { return false }
+        return !isRepeat(signal, now: now)
     }
 
     /// Passes SIGUSR1/SIGUSR2 on to every running instance's group.
@@ -29,6 +50,7 @@ extension Supervisor {
         exitCode = code
         shutdownBegan = now
         phase = .stopping(deadline: now + config.timeout, killed: false)
+        clearLaunchQueue()
         for slot in instances.indices {
             switch instances[slot].state {
             case .pending, .backoff, .waiting: instances[slot].state = .exited(nil)

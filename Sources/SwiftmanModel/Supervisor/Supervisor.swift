@@ -100,8 +100,19 @@ public final class Supervisor {
     var shutdownBegan: Int64?
     var shutdownEnded: Int64?
     var order: StartOrder { config.readiness.order }
+    /// The last stop signal that counted, and when (see `repeatWindow`).
+    var lastStopSignal: (signal: Signal, at: Int64)?
     /// What the input being handled has decided so far.
     private var effects: [SupervisorEffect] = []
+    /// Instances waiting for their turn to spawn (see `launchBatch`), in
+    /// order from `queueHead`; `queued` holds the same slots.
+    var launchQueue: [Int] = []
+    var queueHead = 0
+    var queued: Set<Int> = []
+    /// When the line formed: the next batch is due at once.
+    var queuedAt: Int64 = 0
+    /// Spawns made by the input being handled.
+    var launchesThisInput = 0
 
     public init(plan: FormationPlan, config: SupervisorConfig, spawner: @escaping Spawner) {
         self.plan = plan
@@ -114,6 +125,7 @@ public final class Supervisor {
     /// and returns what to do, in order.
     public func handle(_ input: SupervisorInput, now: Int64) -> [SupervisorEffect] {
         effects.removeAll(keepingCapacity: true)
+        launchesThisInput = 0
         switch input {
         case .start: start(now: now)
         case .childExited(let pid, let status): childExited(pid: pid, status: status, now: now)
@@ -149,6 +161,7 @@ public final class Supervisor {
     public var nextDeadline: Int64? {
         var deadlines: [Int64] = []
         if case .stopping(let deadline, false) = phase { deadlines.append(deadline) }
+        if !queued.isEmpty && phase == .running { deadlines.append(queuedAt) }
         for instance in instances {
             switch instance.state {
             case .backoff(let until) where phase == .running: deadlines.append(until)

@@ -45,7 +45,16 @@ enum ExportCommand {
                                    referenceEnvFiles: args.flag("env-ref"), envFiles: project.envPaths,
                                    serviceTypes: args["service"].map { $0.split(separator: ",").map(String.init) }),
             readiness: lifecycle.readiness)
-        let files = try Exporter.render(format, input)
+        let files: [ExportedFile]
+        do throws(Diagnostic) {
+            files = try Exporter.render(format, input)
+        } catch {
+            // A bad option value names where it came from (a flag, SWIFTMAN_*,
+            // .foreman:LINE) and is a usage error (exit 2; 1 for .foreman).
+            let options = ["--app": "app", "--user": "user", "--image": "image", "--timeout": "timeout", "--env": "env"]
+            guard let option = options[error.source] else { throw error }
+            throw UsageError(message: "\(args.source(option)): \(error.message)")
+        }
         try Exporter.write(files, to: dir)
         for file in files { print(FileSystem.join(dir, file.path)) }
         return 0

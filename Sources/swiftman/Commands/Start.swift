@@ -22,10 +22,6 @@ enum StartCommand {
         positionals: .types, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
-        // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
-        // signalfd): blocked here, before any thread or child exists. Every
-        // other command keeps the default actions, so it can be interrupted.
-        SignalSource.installForStart()
         guard let args = try command.arguments(raw, environment: environment) else { return 0 }
         if Platform.closedStandardDescriptors.contains(1) {
             throw Diagnostic("stdout", "closed when swiftman started: the formation's output would go nowhere (redirect it to /dev/null to discard it)")
@@ -44,6 +40,12 @@ enum StartCommand {
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
         config.fullReport = args.flag("report")
+        // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
+        // signalfd), and only from here on: while it reads the project (a FIFO
+        // `.env`, `-e <(a hung helper)`) a signal ends it at once, as it ends
+        // `check`. Blocked before any thread or child exists; one that comes
+        // between here and the loop waits in the signalfd.
+        SignalSource.installForStart()
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }
