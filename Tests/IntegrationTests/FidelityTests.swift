@@ -48,6 +48,9 @@ private extension Swiftman {
         swiftman.signal(SIGINT)
         // (Two signals sent at once could be taken as one.)
         try swiftman.waitFor(line: "polite.1 exited with code 0", from: "system")
+        // A person's second Ctrl-C comes later than the repeat window (0.2 s):
+        // the same signal within it is one request (`timeout` sends two).
+        usleep(400_000)
         swiftman.signal(SIGINT)
         #expect(try swiftman.wait() == 0)
         let system = swiftman.messages(from: "system")
@@ -71,6 +74,7 @@ private extension Swiftman {
         try swiftman.waitFor(linePrefix: "ignoring ", from: "stubborn.1")
         swiftman.signal(SIGINT)
         try swiftman.waitFor(line: "sending SIGTERM to all processes", from: "system")
+        usleep(400_000)  // later than the repeat window, as a person's second Ctrl-C
         swiftman.signal(SIGINT)
         #expect(try swiftman.wait() == 0)
         let report = Array(swiftman.messages(from: "system").drop { $0 != "disposability report:" })
