@@ -47,6 +47,7 @@ enum ExportCommand {
             readiness: lifecycle.readiness)
         let files = try Exporter.render(format, input)
         try Exporter.write(files, to: dir)
+        for warning in Exporter.warnings(format, input) { CLI.printError("export: " + warning) }
         for file in files { print(FileSystem.join(dir, file.path)) }
         return 0
     }
