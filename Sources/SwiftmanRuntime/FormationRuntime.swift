@@ -74,6 +74,7 @@ public final class FormationRuntime {
         output.onPipePaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
         output.onLineMatch = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         probes.onReady = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
+        probes.onNote = { [unowned self] text in self.report(.notice(text)) }
         loop.add(sink)
         loop.add(signals)
         loop.add(output)
@@ -347,7 +348,7 @@ public final class FormationRuntime {
     private func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
         let now = monotonicNow()
         switch check {
-        case .port: probes.watchPort(pid: pid, port: instance.port, now: now)
+        case .port: probes.watchPort(pid: pid, port: instance.port, instance: instance.name, now: now)
         case .command(let command):
             probes.watchCommand(pid: pid, script: command, environment: ["PORT=\(instance.port)", "PS=\(instance.name)"], now: now)
         case .line(let text):

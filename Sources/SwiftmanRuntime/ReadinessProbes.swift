@@ -1,10 +1,11 @@
 import SwiftmanModel
 import SwiftmanPlatform
 
-/// The `port` and `cmd:` readiness checks, carried out by the event loop: a
-/// non-blocking connect polled for POLLOUT, or `/bin/sh -c COMMAND` reaped by
-/// the runtime's waitpid loop; a failed attempt is retried after a short,
-/// growing delay. No thread and no sleep; at most `maxInFlight` attempts at
+/// The `port` and `cmd:` readiness checks, carried out by the event loop: the
+/// kernel's socket tables (a listener on the port that belongs to the
+/// instance's process group; a non-blocking connect polled for POLLOUT where
+/// /proc cannot be read), or `/bin/sh -c COMMAND` reaped by the runtime's
+/// waitpid loop; a failed attempt is retried after a short, growing delay. No thread and no sleep; at most `maxInFlight` attempts at
 /// once, the rest wait their turn. (`line:` checks live in ChildOutput.)
 final class ReadinessProbes: EventSource {
     static let maxInFlight = 16
@@ -15,6 +16,8 @@ final class ReadinessProbes: EventSource {
     static let portFirstRetry: Int64 = 5_000_000
     static let portMaxRetry: Int64 = 25_000_000
     static let portAttemptLimit: Int64 = 2_000_000_000
+    /// While another process holds the port: every 100 ms (each look walks /proc).
+    static let portHeldRetry: Int64 = 100_000_000
     /// Command retries: 50 ms doubling to 1 s; a command still running after
     /// 10 s is killed and counts as a failure.
     static let commandFirstRetry: Int64 = 50_000_000
@@ -22,7 +25,7 @@ final class ReadinessProbes: EventSource {
     static let commandAttemptLimit: Int64 = 10_000_000_000
 
     private enum Kind {
-        case port(Int)
+        case port(Int, instance: String)
         case command(script: String, environment: [String])
     }
 
@@ -38,6 +41,9 @@ final class ReadinessProbes: EventSource {
         var command: Int32 = 0
         var attemptDeadline: Int64 = 0
         var cancelled = false
+        /// Port checks: listeners already looked up in every process (their
+        /// holders, when found, were named once).
+        var scanned: Set<SocketInode> = []
 
         init(pid: Int32, kind: Kind, now: Int64) {
             self.pid = pid
@@ -61,12 +67,14 @@ final class ReadinessProbes: EventSource {
     private let spawner: Spawner
     /// The instance led by `pid` passed its check.
     var onReady: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+    /// Something the user should know while the check waits (who else holds the port).
+    var onNote: (_ text: String) -> Void = { _ in }
 
     init(spawner: Spawner) { self.spawner = spawner }
 
-    func watchPort(pid: Int32, port: Int, now: Int64) {
+    func watchPort(pid: Int32, port: Int, instance: String, now: Int64) {
         cancel(pid: pid)
-        probes[pid] = Probe(pid: pid, kind: .port(port), now: now)
+        probes[pid] = Probe(pid: pid, kind: .port(port, instance: instance), now: now)
     }
 
     func watchCommand(pid: Int32, script: String, environment: [String], now: Int64) {
@@ -151,7 +159,15 @@ final class ReadinessProbes: EventSource {
 
     private func attempt(_ probe: Probe, now: Int64) {
         switch probe.kind {
-        case .port(let port):
+        case .port(let port, let instance):
+            if let listeners = SocketTable.localListeners(port: port) {
+                if listenerIsOwn(probe, listeners, port: port, instance: instance) {
+                    ready(probe, now: now)
+                } else {
+                    retry(probe, now: now)
+                }
+                return
+            }
             guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
                 retry(probe, now: now)
                 return
@@ -176,6 +192,35 @@ final class ReadinessProbes: EventSource {
                 retry(probe, now: now)
             }
         }
+    }
+
+    /// Whether one of `listeners` (on `port`, reached from localhost) belongs to
+    /// the instance's process group. Listeners first seen are looked up in
+    /// every process once, and their holders named: another process holding
+    /// the port is not this instance being ready.
+    private func listenerIsOwn(_ probe: Probe, _ listeners: [TCPListener], port: Int, instance: String) -> Bool {
+        let inodes = Set(listeners.map(\.inode))
+        guard !inodes.isEmpty else { return false }
+        let group = ProcessGroup(probe.pid)
+        if ProcessTable.group(group, holdsAnyOf: inodes) { return true }
+        probe.delay = max(probe.delay, ReadinessProbes.portHeldRetry)
+        let new = inodes.subtracting(probe.scanned)
+        guard !new.isEmpty else { return false }
+        probe.scanned.formUnion(new)
+        let holders = ProcessTable.holders(of: new)
+        // It may have started listening since the first look.
+        if holders.values.contains(where: { $0.group == group }) { return true }
+        var named: Set<ProcessID> = []
+        for inode in new.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let holder = holders[inode] else {
+                onNote("port \(port) is held by a process swiftman cannot look into (another user's?), not by \(instance)")
+                continue
+            }
+            if named.insert(holder.pid).inserted {
+                onNote("port \(port) is held by pid \(holder.pid) (\(holder.name)), not by \(instance)")
+            }
+        }
+        return false
     }
 
     private func retry(_ probe: Probe, now: Int64) {

@@ -102,7 +102,7 @@ import Testing
         #expect(result.stdout.contains("port 65500 "), "\(result.stdout)")
     }
 
-    /// The README's `check` example is the real output (commands cut at "…").
+    /// The README's `check` example is the real output, line for line (commands whole).
     @Test func readmeCheckExampleIsTheRealOutput() throws {
         let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
         let command = "$ swiftman check -f Procfile.example -m web=2,worker=1\n"
@@ -121,9 +121,7 @@ import Testing
         let actual = (process.stdout + process.stderr).split(separator: "\n").map(String.init)
         #expect(actual.count == expected.count, "README:\n\(expected.joined(separator: "\n"))\nreal:\n\(process.stdout)")
         for (readmeLine, realLine) in zip(expected, actual) {
-            let shown = readmeLine.hasSuffix("…") ? String(readmeLine.dropLast()) : readmeLine
-            #expect(realLine == readmeLine || (readmeLine.hasSuffix("…") && realLine.hasPrefix(shown)),
-                    "README: \(readmeLine)\nreal:   \(realLine)")
+            #expect(realLine == readmeLine, "README: \(readmeLine)\nreal:   \(realLine)")
         }
     }
 

@@ -315,6 +315,52 @@ import Testing
         #expect(target.contains("# Not carried: systemd cannot run the ready checks of worker, redis (port, line, cmd):"), "\(target)")
     }
 
+    /// Stages redis → worker, migrate → web: priority= by stage and programs= in
+    /// that order (what supervisord's group starts by); the one-shot runs once.
+    @Test func supervisordStartsByStageAndRunsOneShotsOnce() throws {
+        let conf = try #require(try files(.supervisord)["demo.conf"])
+        #expect(conf.contains("\nprograms=demo-redis-1,demo-worker-1,demo-migrate-1,demo-web-1\n"), "\(conf)")
+        func program(_ name: String) -> [Substring] {
+            conf.split(separator: "\n\n").first { $0.hasPrefix("[program:\(name)]") }?.split(separator: "\n") ?? []
+        }
+        #expect(program("demo-redis-1").contains("priority=100"))
+        #expect(program("demo-worker-1").contains("priority=200"))
+        #expect(program("demo-migrate-1").contains("priority=200"))
+        #expect(program("demo-web-1").contains("priority=300"))
+        #expect(program("demo-migrate-1").filter { $0.hasPrefix("startsecs=") || $0.hasPrefix("autorestart=") || $0.hasPrefix("exitcodes=") }
+                == ["startsecs=0", "autorestart=unexpected", "exitcodes=0"])
+        #expect(!program("demo-web-1").contains { $0.hasPrefix("startsecs=") })
+        #expect(conf.contains("; Not carried: supervisord does not wait for a program to be ready, or a one-shot to finish,\n"))
+        var never = try input()
+        never.restart = PerType(.never)
+        let neverConf = try Exporter.render(.supervisord, never)[0].contents
+        #expect(neverConf.contains("startsecs=0\nautorestart=false\n"))
+    }
+
+    /// A one-shot is a Job (run to completion once), with stdin open like the rest.
+    @Test func kubernetesExportsAOneShotAsAJob() throws {
+        let yaml = try #require(try files(.kubernetes)["demo.yaml"])
+        let job = try #require(yaml.components(separatedBy: "---\n").first { $0.contains("name: demo-migrate\n") })
+        #expect(job.hasPrefix("apiVersion: batch/v1\nkind: Job\n"), "\(job)")
+        #expect(job.contains("\n  parallelism: 1\n  completions: 1\n"), "\(job)")
+        #expect(job.contains("restartPolicy: OnFailure\n"), "\(job)")
+        #expect(!job.contains("selector") && !job.contains("replicas"))
+        #expect(yaml.components(separatedBy: "kind: Deployment\n").count == 4, "web, worker, redis")
+        #expect(yaml.components(separatedBy: "stdin: true\n").count == 5, "every container")
+    }
+
+    @Test(.enabled(if: Checkers.kubernetesValidate, "kubernetes-validate is not installed (pip install kubernetes-validate; .ci/run does)"))
+    func theJobAndDeploymentsPassKubernetesValidateStrict() throws {
+        try withTemporaryDirectory { dir in
+            var never = try input()
+            never.restart = PerType(.never, overrides: ["web": .always])
+            try Exporter.write(Exporter.render(.kubernetes, never), to: dir)
+            let result = try #require(runTool(["kubernetes-validate", "--strict", dir + "/demo.yaml"]))
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("passed for resource job/demo-migrate"), "\(result.stdout)")
+        }
+    }
+
     @Test func composeDependsOnWithConditionsAndHealthchecks() throws {
         let compose = try #require(try files(.compose)["compose.yaml"])
         #expect(compose.contains("""
@@ -346,6 +392,7 @@ import Testing
                         failureThreshold: 30
             """), "\(yaml)")
         #expect(yaml.contains("# Not carried: --after"))
-        #expect(yaml.contains("# Not carried: exit and line checks (worker, migrate)"))
+        #expect(yaml.contains("# Not carried: line checks (worker)"))
+        #expect(yaml.contains("# One-shots (exit checks) are Jobs that run to completion once: migrate."))
     }
 }

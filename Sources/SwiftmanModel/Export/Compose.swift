@@ -15,6 +15,8 @@ enum ComposeExporter {
         if export.types.contains(where: { if case .port = $0.check { return true }; return false }) {
             notes.append("Port checks are healthchecks running `nc -z 127.0.0.1 PORT`: the image needs nc.")
         }
+        notes.append("stdin stays open (stdin_open: true), as `swiftman start` keeps it: watchers do not exit at once.")
+        if let local = export.localVariablesNote { notes.append(local) }
         let lineChecks = export.types.filter { if case .line = $0.check { return true }; return false }
         if !lineChecks.isEmpty {
             notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); their dependents wait for service_started.")
@@ -54,6 +56,8 @@ enum ComposeExporter {
             ("restart", .string(ExportText.restart(type.restart))),
             ("stop_signal", .string(ExportText.signal(type.stopSignal))),
             ("stop_grace_period", .string(ExportText.duration(export.timeoutSeconds))),
+            // Open and never at EOF, as under `swiftman start` (`esbuild --watch` exits at EOF).
+            ("stdin_open", .bool(true)),
         ]
         let probe: String?
         switch type.check {

@@ -94,6 +94,17 @@ public enum Exporter {
         case .supervisord: return try SupervisordExporter.render(export)
         }
     }
+
+    /// What `export` says on stderr besides writing the files: the variables
+    /// pointing at localhost, for the formats whose processes run apart
+    /// (the files' headers say the same).
+    public static func warnings(_ format: ExportFormat, _ input: ExportInput) -> [String] {
+        guard format == .compose || format == .kubernetes, let export = try? Export(input, format: format) else { return [] }
+        let place = format == .compose ? "container" : "pod"
+        return export.localVariables.map { name in
+            "\(name) points at localhost (127.0.0.1, ::1), which in a \(place) is the \(place) itself: use the name of the service it means"
+        }
+    }
 }
 
 // MARK: - Shared by the exporters
@@ -133,6 +144,11 @@ struct Export {
     let envFileReferences: [String]
     let format: ExportFormat
     let readyTimeoutSeconds: Double
+    /// Type → its start stage: 0 waits for nothing, n for types of stages before it.
+    let stages: [String: Int]
+    /// Env file variables whose values point at this machine (localhost,
+    /// 127.0.0.1, ::1), sorted: in a container or pod they mean that one.
+    let localVariables: [String]
 
     init(_ input: ExportInput, format: ExportFormat) throws(Diagnostic) {
         let options = input.options
@@ -166,6 +182,19 @@ struct Export {
                               after: input.readiness.order.dependencies(of: type.name).filter { plan.count(for: $0) > 0 })
         }
         readyTimeoutSeconds = Double(input.readiness.timeout) / 1e9
+        var stages: [String: Int] = [:]
+        let after = Dictionary(uniqueKeysWithValues: types.map { ($0.name, $0.after) })
+        func stage(_ name: String) -> Int {
+            if let known = stages[name] { return known }
+            // StartOrder has refused cycles already.
+            let value = (after[name] ?? []).map { stage($0) + 1 }.max() ?? 0
+            stages[name] = value
+            return value
+        }
+        for type in types { _ = stage(type.name) }
+        self.stages = stages
+        localVariables = input.environment.filter { $0.key != "PORT" && $0.key != "PS" && ExportText.pointsAtThisMachine($0.value) }
+            .map(\.key).sorted()
         let referencing = options.referenceEnvFiles && !options.envFiles.isEmpty
         envFileReferences = referencing ? options.envFiles : []
         inlineEnvironment = referencing ? [] : input.environment
@@ -191,6 +220,21 @@ struct Export {
             throw Diagnostic("--image", "required for the \(format.rawValue) format (the image that holds the app)")
         }
         return image
+    }
+
+    /// The types that run in stage order (Procfile order within a stage).
+    var typesInStartOrder: [ProcessTypeExport] {
+        types.enumerated().sorted { (stages[$0.element.name] ?? 0, $0.offset) < (stages[$1.element.name] ?? 0, $1.offset) }.map(\.element)
+    }
+
+    /// Whether any type waits for another.
+    var hasStartOrder: Bool { types.contains { !$0.after.isEmpty } }
+
+    /// The note about `localVariables` for formats whose processes run apart
+    /// (containers, pods); nil when there are none.
+    var localVariablesNote: String? {
+        guard !localVariables.isEmpty else { return nil }
+        return "Pointing at localhost (each container's own): \(localVariables.joined(separator: ", ")); use the service's name instead."
     }
 
     /// The lines of a generated-file banner, without comment markers.
@@ -232,6 +276,23 @@ enum ExportText {
     /// `text` in single quotes for a POSIX shell.
     static func shellQuoted(_ text: String) -> String {
         "'" + text.replacing("'", with: "'\\''") + "'"
+    }
+
+    /// Whether `value` names this machine: `localhost`, `127.0.0.1` or `::1`
+    /// (alone, in brackets, or as the host of a URL).
+    static func pointsAtThisMachine(_ value: String) -> Bool {
+        let text = value.lowercased()
+        if text == "::1" || text.contains("[::1]") || text.contains("127.0.0.1") { return true }
+        // `localhost` as a word: not `mylocalhostname`.
+        var rest = text[...]
+        while let range = rest.firstRange(of: "localhost") {
+            let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
+            let after = range.upperBound == text.endIndex ? nil : text[range.upperBound]
+            func isNamePart(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ?? false }
+            if !isNamePart(before) && !isNamePart(after) { return true }
+            rest = text[range.upperBound...]
+        }
+        return false
     }
 
     /// Every "$" doubled: compose and Kubernetes read "$$" as a literal "$", so

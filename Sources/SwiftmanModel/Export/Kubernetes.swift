@@ -1,6 +1,8 @@
 
-/// `APP.yaml`: a Deployment per process type (replicas = count, 0 included) and
-/// a Service for the types in `serviceTypes` (default: `web`), which also get
+/// `APP.yaml`: a Deployment per process type (replicas = count, 0 included), a
+/// Job per one-shot type (`--ready TYPE=exit`: it runs to completion once, where
+/// a Deployment would restart it forever; not an init container, which would run
+/// it again in every replica of every dependent), and a Service for the types in `serviceTypes` (default: `web`), which also get
 /// a named container port. Names are lowercased with "_" as "-".
 enum KubernetesExporter {
     static func render(_ export: Export) throws(Diagnostic) -> [ExportedFile] {
@@ -31,15 +33,21 @@ enum KubernetesExporter {
             notes.append("Kubernetes always stops containers with SIGTERM; other stop signals are not exported.")
         }
         if export.types.contains(where: { !$0.after.isEmpty }) {
-            notes.append("Not carried: --after (Deployments start together; their containers must wait or retry).")
+            notes.append("Not carried: --after (Deployments and Jobs start together; their containers must wait or retry).")
         }
-        let oneShots = export.types.filter { $0.check == .exit || { if case .line = $0.check { return true }; return false }($0) }
+        let oneShots = export.types.filter { $0.check == .exit }
         if !oneShots.isEmpty {
-            notes.append("Not carried: exit and line checks (\(oneShots.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+            notes.append("One-shots (exit checks) are Jobs that run to completion once: \(oneShots.map(\.name).joined(separator: ", ")).")
         }
-        if export.types.contains(where: { $0.restart != .always }) {
+        let lineChecks = export.types.filter { if case .line = $0.check { return true }; return false }
+        if !lineChecks.isEmpty {
+            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+        }
+        if export.types.contains(where: { $0.restart != .always && $0.check != .exit }) {
             notes.append("Deployments always restart their containers: on-failure and never are not exported.")
         }
+        notes.append("stdin stays open (stdin: true), as `swiftman start` keeps it: watchers do not exit at once.")
+        if let local = export.localVariablesNote { notes.append(local) }
 
         var documents: [YAMLValue] = []
         var seen: [String: String] = [:]
@@ -52,7 +60,7 @@ enum KubernetesExporter {
             let labels: YAMLValue = .map([("app.kubernetes.io/name", .string(app)),
                                           ("app.kubernetes.io/component", .string(component))])
             let service = serviceTypes.contains(type.name)
-            documents.append(deployment(type, name: name, component: component, labels: labels, image: image, app: app,
+            documents.append(workload(type, name: name, component: component, labels: labels, image: image, app: app,
                                         runAsUser: runAsUser, exposesPort: service, export))
             if service {
                 documents.append(.map([
@@ -69,7 +77,8 @@ enum KubernetesExporter {
         return [ExportedFile(path: "\(export.app).yaml", contents: export.hashBanner(notes) + yaml)]
     }
 
-    static func deployment(_ type: Export.ProcessTypeExport, name: String, component: String, labels: YAMLValue, image: String, app: String,
+    /// A Deployment, or a Job for a one-shot.
+    static func workload(_ type: Export.ProcessTypeExport, name: String, component: String, labels: YAMLValue, image: String, app: String,
                            runAsUser: Int?, exposesPort: Bool, _ export: Export) -> YAMLValue {
         func string(_ text: String) -> YAMLValue { .string(ExportText.dollarsEscaped(text)) }
         // `env` wins over `envFrom`, so PORT holds even when the Secret sets it.
@@ -80,6 +89,8 @@ enum KubernetesExporter {
             ("command", .list(["/bin/sh", "-c", type.command].map(string))),
             ("workingDir", .string(export.root)),
             ("env", .list(environment.map { .map([("name", .string($0.key)), ("value", string($0.value))]) })),
+            // Open and never at EOF, as under `swiftman start` (`esbuild --watch` exits at EOF).
+            ("stdin", .bool(true)),
         ]
         if !export.envFileReferences.isEmpty {
             container.append(("envFrom", .list([.map([("secretRef", .map([("name", .string(app + "-env"))]))])])))
@@ -97,8 +108,24 @@ enum KubernetesExporter {
         default: break
         }
         var pod: [(String, YAMLValue)] = [("terminationGracePeriodSeconds", .int(ExportText.wholeSeconds(export.timeoutSeconds)))]
+        if type.check == .exit {
+            // Restart a failed run, never a finished one; `never` gives up at once.
+            pod.append(("restartPolicy", .string(type.restart == .never ? "Never" : "OnFailure")))
+        }
         if let runAsUser { pod.append(("securityContext", .map([("runAsUser", .int(runAsUser))]))) }
         pod.append(("containers", .list([.map(container)])))
+        if type.check == .exit {
+            // count copies run once each; a count of 0 is a suspended Job.
+            var spec: [(String, YAMLValue)] = [("parallelism", .int(max(type.count, 1))), ("completions", .int(max(type.count, 1)))]
+            if type.restart == .never { spec.append(("backoffLimit", .int(0))) }
+            if type.count == 0 { spec.append(("suspend", .bool(true))) }
+            spec.append(("template", .map([("metadata", .map([("labels", labels)])), ("spec", .map(pod))])))
+            return .map([
+                ("apiVersion", "batch/v1"), ("kind", "Job"),
+                ("metadata", .map([("name", .string(name)), ("labels", labels)])),
+                ("spec", .map(spec)),
+            ])
+        }
         return .map([
             ("apiVersion", "apps/v1"), ("kind", "Deployment"),
             ("metadata", .map([("name", .string(name)), ("labels", labels)])),

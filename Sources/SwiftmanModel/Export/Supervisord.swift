@@ -6,9 +6,19 @@ enum SupervisordExporter {
         guard export.envFileReferences.isEmpty else {
             throw Diagnostic("--env-ref", "supervisord cannot read env files; leave --env-ref out to inline their values")
         }
-        let instances = export.instances
-        let banner = export.banner(["Control them together: supervisorctl start '\(export.app):*'"])
-        var lines = banner.map { "; " + $0 }
+        // In start order: supervisord starts a group's programs in the order of
+        // its programs= list, and priority= orders `supervisorctl` and the stop.
+        let instances = export.typesInStartOrder.flatMap { type in export.instances.filter { $0.type.name == type.name } }
+        var notes = ["Control them together: supervisorctl start '\(export.app):*'"]
+        if export.hasStartOrder {
+            notes += ["--after is the start order: priority= by stage (and the programs= order), stopped in reverse.",
+                      "Not carried: supervisord does not wait for a program to be ready, or a one-shot to finish,",
+                      "before it starts the next stage."]
+        }
+        if export.types.contains(where: { $0.check == .exit }) {
+            notes.append("One-shots (exit checks) run once: startsecs=0, exit 0 is expected and not restarted.")
+        }
+        var lines = export.banner(notes).map { "; " + $0 }
         if !instances.isEmpty {
             lines += ["", "[group:\(export.app)]", "programs=" + instances.map(\.unitName).joined(separator: ",")]
         }
@@ -21,8 +31,14 @@ enum SupervisordExporter {
                 "\(key)=" + (try environmentValue(value, source: key))
             }).joined(separator: ","))
             if let user = export.options.user { lines.append("user=" + (try plain(user, source: "--user"))) }
+            if export.hasStartOrder { lines.append("priority=\(priority(stage: export.stages[instance.type.name] ?? 0))") }
+            if instance.type.check == .exit {
+                // Done once it exits 0, however quickly (the default startsecs=1
+                // would call a quick exit a failed start and retry it).
+                lines.append("startsecs=0")
+            }
             lines += [
-                "autorestart=" + autorestart(instance.type.restart),
+                "autorestart=" + autorestart(instance.type.restart, oneShot: instance.type.check == .exit),
                 "exitcodes=0",
                 "stopsignal=" + signal(instance.type.stopSignal),
                 "stopwaitsecs=\(ExportText.wholeSeconds(export.timeoutSeconds))",
@@ -34,7 +50,12 @@ enum SupervisordExporter {
         return [ExportedFile(path: "\(export.app).conf", contents: lines.map { $0 + "\n" }.joined())]
     }
 
-    static func autorestart(_ policy: RestartPolicy) -> String {
+    /// Lower starts first (supervisord's default is 999).
+    static func priority(stage: Int) -> Int { 100 * (stage + 1) }
+
+    static func autorestart(_ policy: RestartPolicy, oneShot: Bool = false) -> String {
+        // A one-shot that exited 0 is done whatever the policy (as in `start`).
+        if oneShot { return policy == .never ? "false" : "unexpected" }
         switch policy {
         case .onFailure: return "unexpected"
         case .always: return "true"

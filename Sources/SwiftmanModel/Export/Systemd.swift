@@ -1,6 +1,15 @@
 /// `APP.target` plus one `APP-TYPE-N.service` per instance: each instance has its
 /// own PORT, which a template unit (`APP-web@.service`) could not compute.
 /// Types with count 0 get no unit.
+///
+/// Each service also has an `APP-TYPE-N.socket` holding a FIFO for its stdin:
+/// `swiftman start` keeps stdin open (watchers like `esbuild --watch` exit at
+/// EOF), and systemd's other inputs do not: `null` and `file:/dev/null` are at
+/// EOF, `file:/dev/zero` never blocks (a reader spins), `file:` on a FIFO
+/// blocks the start until a writer comes, `tty` takes a terminal and `socket`
+/// needs Accept=yes. A ListenFIFO= socket is opened read-write by systemd, so
+/// it never reaches EOF, and passed as `StandardInput=fd:stdin` (non-blocking:
+/// Go, Node and libuv programs read it as usual).
 enum SystemdExporter {
     static func render(_ export: Export) throws(Diagnostic) -> [ExportedFile] {
         let instances = export.instances
@@ -20,6 +29,7 @@ enum SystemdExporter {
             notes.append("Not carried: systemd cannot run the ready checks of \(unchecked.map(\.name).joined(separator: ", ")) (port, line, cmd):")
             notes.append("its dependents start once it has started, not once it is ready.")
         }
+        notes.append("stdin stays open as under `swiftman start`: each service reads a FIFO of its own .socket unit.")
         let wants = instances.isEmpty ? "" : "Wants=" + instances.map { $0.unitName + ".service" }.joined(separator: " ") + "\n"
         let target = export.hashBanner(notes) + """
             [Unit]
@@ -30,7 +40,25 @@ enum SystemdExporter {
 
             """
         return [ExportedFile(path: "\(export.app).target", contents: target)]
-            + instances.map { ExportedFile(path: $0.unitName + ".service", contents: service($0, export)) }
+            + instances.flatMap { [ExportedFile(path: $0.unitName + ".service", contents: service($0, export)),
+                                   ExportedFile(path: $0.unitName + ".socket", contents: stdinSocket($0, export))] }
+    }
+
+    /// The FIFO the instance's stdin reads (systemd holds it open read-write).
+    static func stdinSocket(_ instance: Export.Instance, _ export: Export) -> String {
+        let lines = [
+            "[Unit]",
+            "Description=\(export.app) \(instance.ps) stdin",
+            "PartOf=\(export.app).target",
+            "",
+            "[Socket]",
+            "ListenFIFO=/run/\(instance.unitName).stdin",
+            "SocketMode=0600",
+            "FileDescriptorName=stdin",
+            "RemoveOnStop=yes",
+            "Service=\(instance.unitName).service",
+        ]
+        return export.hashBanner([]) + lines.map { $0 + "\n" }.joined()
     }
 
     static func service(_ instance: Export.Instance, _ export: Export) -> String {
@@ -54,6 +82,9 @@ enum SystemdExporter {
         }
         if let user = export.options.user { lines.append("User=" + escaped(user)) }
         lines.append("WorkingDirectory=" + escaped(export.root))
+        // Open stdin; output must then be named, or it would follow stdin.
+        lines += ["Sockets=\(instance.unitName).socket", "StandardInput=fd:stdin",
+                  "StandardOutput=journal", "StandardError=journal"]
         lines += export.envFileReferences.map { "EnvironmentFile=" + escaped($0) }
         var environment = export.inlineEnvironment
         var execStart = "/bin/sh -c " + quoted(instance.type.command, dollars: true)

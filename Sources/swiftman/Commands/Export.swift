@@ -56,6 +56,7 @@ enum ExportCommand {
             throw UsageError(message: "\(args.source(option)): \(error.message)")
         }
         try Exporter.write(files, to: dir)
+        for warning in Exporter.warnings(format, input) { CLI.printError("export: " + warning) }
         for file in files { print(FileSystem.join(dir, file.path)) }
         return 0
     }

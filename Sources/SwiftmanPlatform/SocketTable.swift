@@ -1,0 +1,168 @@
+import Glibc
+
+/// A socket's inode number: what the kernel's socket tables (/proc/net/tcp)
+/// list and what /proc/PID/fd/N links to (`socket:[INODE]`).
+public struct SocketInode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// A TCP socket in the LISTEN state, as the kernel's tables list it.
+public struct TCPListener: Equatable, Sendable {
+    /// Where it listens, as far as a connection to "localhost" is concerned.
+    public enum Address: Equatable, Sendable {
+        /// 127.0.0.1, ::1 or ::ffff:127.0.0.1.
+        case loopback
+        /// 0.0.0.0 or :: (every address, loopback included).
+        case any
+        /// Some other address: not reached by a connection to localhost.
+        case other
+    }
+
+    public let ipv6: Bool
+    public let address: Address
+    public let port: Int
+    public let inode: SocketInode
+
+    public init(ipv6: Bool, address: Address, port: Int, inode: SocketInode) {
+        self.ipv6 = ipv6
+        self.address = address
+        self.port = port
+        self.inode = inode
+    }
+
+    /// Whether a client connecting to localhost (either loopback) reaches it.
+    public var acceptsLocalConnections: Bool { address != .other }
+}
+
+/// The kernel's TCP socket tables, /proc/net/tcp and /proc/net/tcp6 (of our
+/// network namespace, which the instances share).
+public enum SocketTable {
+    /// The sockets listening on `port` that a connection to 127.0.0.1 or ::1
+    /// reaches (loopback and any-address listeners of both families); nil when
+    /// neither table can be read (no /proc).
+    public static func localListeners(port: Int) -> [TCPListener]? {
+        let v4 = try? FileSystem.read("/proc/net/tcp")
+        let v6 = try? FileSystem.read("/proc/net/tcp6")
+        guard v4 != nil || v6 != nil else { return nil }
+        return (parse(v4 ?? [], ipv6: false) + parse(v6 ?? [], ipv6: true))
+            .filter { $0.port == port && $0.acceptsLocalConnections }
+    }
+
+    /// The LISTEN rows of one table's text. A row:
+    /// `sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …`,
+    /// addresses as hex words in host byte order, `:PORT` in hex; LISTEN is 0A.
+    public static func parse(_ text: [UInt8], ipv6: Bool) -> [TCPListener] {
+        var result: [TCPListener] = []
+        for line in text.split(separator: UInt8(ascii: "\n")).dropFirst() {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard fields.count > 9, fields[3].elementsEqual("0A".utf8) else { continue }
+            let local = fields[1].split(separator: UInt8(ascii: ":"))
+            guard local.count == 2, let port = Int(String(decoding: local[1], as: UTF8.self), radix: 16),
+                  let inode = UInt64(String(decoding: fields[9], as: UTF8.self)),
+                  let words = hexWords(local[0]), words.count == (ipv6 ? 4 : 1) else { continue }
+            result.append(TCPListener(ipv6: ipv6, address: classify(words), port: port, inode: SocketInode(inode)))
+        }
+        return result
+    }
+
+    /// The address's 32-bit words in network order (the kernel prints each in
+    /// host order).
+    private static func hexWords(_ hex: ArraySlice<UInt8>) -> [UInt32]? {
+        guard hex.count % 8 == 0 else { return nil }
+        var words: [UInt32] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            guard let word = UInt32(String(decoding: hex[index..<index + 8], as: UTF8.self), radix: 16) else { return nil }
+            words.append(UInt32(bigEndian: word))
+            index += 8
+        }
+        return words
+    }
+
+    private static func classify(_ words: [UInt32]) -> TCPListener.Address {
+        let loopback4: UInt32 = 0x7F00_0001
+        if words.count == 1 {
+            return words[0] == 0 ? .any : words[0] == loopback4 ? .loopback : .other
+        }
+        if words.allSatisfy({ $0 == 0 }) { return .any }
+        if words[0] == 0 && words[1] == 0 {
+            if words[2] == 0 && words[3] == 1 { return .loopback }                 // ::1
+            if words[2] == 0x0000_FFFF && words[3] == loopback4 { return .loopback } // ::ffff:127.0.0.1
+            if words[2] == 0x0000_FFFF && words[3] == 0 { return .any }              // ::ffff:0.0.0.0
+        }
+        return .other
+    }
+}
+
+/// A process holding a socket open.
+public struct SocketHolder: Equatable, Sendable {
+    public let pid: ProcessID
+    public let group: ProcessGroup
+    /// Its command name (/proc/PID/comm), or "?" when it cannot be read.
+    public let name: String
+}
+
+extension ProcessTable {
+    /// The socket inodes among `pid`'s open descriptors (empty when /proc/PID/fd
+    /// cannot be read: another user's process, or gone).
+    public static func socketInodes(of pid: ProcessID) -> Set<SocketInode> {
+        var inodes: Set<SocketInode> = []
+        guard let dir = opendir("/proc/\(pid.rawValue)/fd") else { return inodes }
+        defer { closedir(dir) }
+        let dirFD = dirfd(dir)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let prefix = Array("socket:[".utf8)
+        while let entry = readdir(dir) {
+            let n = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                readlinkat(dirFD, name.baseAddress!.assumingMemoryBound(to: CChar.self), &buffer, buffer.count)
+            }
+            guard n > prefix.count + 1 else { continue }
+            let link = buffer[0..<n].map { UInt8(bitPattern: $0) }
+            guard link.starts(with: prefix), link.last == UInt8(ascii: "]"),
+                  let inode = UInt64(String(decoding: link[prefix.count..<(n - 1)], as: UTF8.self)) else { continue }
+            inodes.insert(SocketInode(inode))
+        }
+        return inodes
+    }
+
+    /// The command name of `pid` (/proc/PID/comm), or nil.
+    public static func name(of pid: ProcessID) -> String? {
+        guard let bytes = try? FileSystem.read("/proc/\(pid.rawValue)/comm"), !bytes.isEmpty else { return nil }
+        return String(decoding: bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...], as: UTF8.self)
+    }
+
+    /// The live members of `group`.
+    public static func members(of group: ProcessGroup) -> [ProcessID] {
+        var result: [ProcessID] = []
+        forEachProcess { pid, _, pgrp in if pgrp == group.rawValue { result.append(ProcessID(pid)) } }
+        return result
+    }
+
+    /// Whether a member of `group` holds one of `inodes`: its leader is looked
+    /// at first (the usual listener), then every member.
+    public static func group(_ group: ProcessGroup, holdsAnyOf inodes: Set<SocketInode>) -> Bool {
+        let leader = ProcessID(group.rawValue)
+        if !socketInodes(of: leader).isDisjoint(with: inodes) { return true }
+        return members(of: group).contains { $0 != leader && !socketInodes(of: $0).isDisjoint(with: inodes) }
+    }
+
+    /// Who holds each of `inodes`, from a walk over every process's
+    /// descriptors (the first holder found of each). Inodes held only by
+    /// processes we may not look at (another user's) are missing.
+    public static func holders(of inodes: Set<SocketInode>) -> [SocketInode: SocketHolder] {
+        var found: [SocketInode: SocketHolder] = [:]
+        guard !inodes.isEmpty else { return found }
+        var processes: [(pid: Int32, group: Int32)] = []
+        forEachProcess { pid, _, group in processes.append((pid, group)) }
+        for process in processes where found.count < inodes.count {
+            let pid = ProcessID(process.pid)
+            for inode in socketInodes(of: pid).intersection(inodes) where found[inode] == nil {
+                found[inode] = SocketHolder(pid: pid, group: ProcessGroup(process.group), name: name(of: pid) ?? "?")
+            }
+        }
+        return found
+    }
+}
