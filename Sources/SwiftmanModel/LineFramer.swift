@@ -122,32 +122,55 @@ public final class LineFramer {
         stream.label.bytes.withUnsafeBufferPointer { prefix in
             let prefixStart = prefix.baseAddress!
             let prefixLength = prefix.count
+            // A prefix of up to 32 bytes (the usual, colours and time
+            // included) is stored with two 16-byte writes instead of a copy
+            // call: the window keeps 32 bytes of slack for them.
+            var head = SIMD16<UInt8>(), tail = SIMD16<UInt8>()
+            let short = prefixLength <= 32
+            if short {
+                withUnsafeMutableBytes(of: &head) { h in
+                    withUnsafeMutableBytes(of: &tail) { t in
+                        for i in 0..<prefixLength {
+                            if i < 16 { h[i] = prefixStart[i] } else { t[i - 16] = prefixStart[i] }
+                        }
+                    }
+                }
+            }
+            let slack = short ? 32 : prefixLength
             var window = queue.window(atLeast: 0)
             var used = 0
             let find = self.find
-            while p < count {
-                guard let nl = find(base + p, 10, count &- p) else { break }
+            let longest = lineLimit &+ 1
+            var at = p
+            while at < count {
+                guard let nl = find(base + at, 10, count &- at) else { break }
                 let end = (UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base) &+ 1
-                let length = end &- p
-                if length > lineLimit + 1 {
+                let length = end &- at
+                if length > longest {
                     queue.commit(used)
-                    stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + p, count: length))
+                    stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + at, count: length))
                     emitPending(stream, complete: true)
                     window = queue.window(atLeast: 0)
                     used = 0
                 } else {
-                    if used + prefixLength + length > window.count {
+                    if used &+ slack &+ length > window.count {
                         queue.commit(used)
-                        window = queue.window(atLeast: max(prefixLength + length, 1 << 16))
+                        window = queue.window(atLeast: max(slack &+ length, 1 << 16))
                         used = 0
                     }
-                    let dst = window.baseAddress! + used
-                    UnsafeMutableRawPointer(dst).copyMemory(from: prefixStart, byteCount: prefixLength)
-                    UnsafeMutableRawPointer(dst + prefixLength).copyMemory(from: base + p, byteCount: length)
-                    used += prefixLength + length
+                    let dst = UnsafeMutableRawPointer(window.baseAddress! + used)
+                    if short {
+                        dst.storeBytes(of: head, as: SIMD16<UInt8>.self)
+                        dst.storeBytes(of: tail, toByteOffset: 16, as: SIMD16<UInt8>.self)
+                    } else {
+                        dst.copyMemory(from: prefixStart, byteCount: prefixLength)
+                    }
+                    (dst + prefixLength).copyMemory(from: base + at, byteCount: length)
+                    used = used &+ prefixLength &+ length
                 }
-                p = end
+                at = end
             }
+            p = at
             queue.commit(used)
         }
     }

@@ -21,3 +21,27 @@ import Testing
         }
     }
 }
+
+/// The framer stores prefixes of up to 32 bytes with two vector writes and
+/// copies longer ones: every length around the edge frames the same lines.
+@Suite struct PrefixLengthTests {
+    @Test(arguments: [1, 10, 14, 15, 16, 17, 26, 27, 28, 29, 30, 31, 32, 40])
+    func everyPrefixLengthFramesWholeLines(nameLength: Int) {
+        for color in [false, true] {
+            let framer = LineFramer(queue: OutputQueue(), style: OutputStyle(color: color, timestamps: false))
+            let name = String(repeating: "w", count: nameLength)
+            let id = framer.addLabel(name: name, typeIndex: 0)
+            framer.open(stream: 1, label: id)
+            let input = Array("a\nbb\n\nccc\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100) + [10]
+            input.withUnsafeBufferPointer { framer.ingest(stream: 1, $0.baseAddress!, $0.count, now: 0) }
+            let out = String(decoding: framer.queue.contents, as: UTF8.self)
+            let lines = out.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let bodies = ["a", "bb", "", "ccc", String(repeating: "x", count: 100)]
+            #expect(lines.count == bodies.count, "\(out)")
+            for (line, body) in zip(lines, bodies) {
+                #expect(line.hasSuffix("| " + body) || (color && line.hasSuffix("| \u{1B}[0m" + body)), "\(line.debugDescription) for \(body)")
+                #expect(line.contains(name))
+            }
+        }
+    }
+}
