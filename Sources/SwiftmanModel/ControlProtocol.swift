@@ -17,6 +17,21 @@ public enum ControlRequest: Equatable, Sendable {
     /// an attach session (see `AttachFrame`). ROWS and COLS are the client's
     /// terminal size, 0 0 when it has none.
     case attach(target: String, rows: Int, cols: Int)
+    /// `quit` (`swiftman quit`): the formation stops as on Ctrl-C; the reply
+    /// comes once it has stopped: `exit=CODE`, then the disposability report.
+    case quit
+    /// `wait GOAL TARGET…` (`swiftman wait`): the reply comes once every
+    /// target has reached the goal (ok), or can no longer (error).
+    case wait(targets: [String], goal: WaitGoal)
+
+    /// Requests whose connection the runtime keeps past the request: their
+    /// reply (or session) comes later.
+    public var holdsConnection: Bool {
+        switch self {
+        case .attach, .quit, .wait: return true
+        default: return false
+        }
+    }
 
     public struct ScaleItem: Equatable, Sendable {
         public let type: String
@@ -43,6 +58,8 @@ public enum ControlRequest: Equatable, Sendable {
         case .stop(let target): body = "stop \(target)"
         case .signal(let target, let signal): body = "signal \(target) \(signal.rawValue)"
         case .attach(let target, let rows, let cols): body = "attach \(target) \(rows) \(cols)"
+        case .quit: body = "quit"
+        case .wait(let targets, let goal): body = "wait \(goal.rawValue) " + targets.joined(separator: " ")
         }
         return "\(Self.version) \(body)\n"
     }
@@ -61,9 +78,9 @@ public enum ControlRequest: Equatable, Sendable {
         guard words.count >= 2 else { throw ControlFailure("missing command") }
         let args = Array(words.dropFirst(2))
         switch words[1] {
-        case "hello", "ps", "timings":
+        case "hello", "ps", "timings", "quit":
             guard args.isEmpty else { throw ControlFailure("\(words[1]) takes no arguments") }
-            return words[1] == "ps" ? .ps : words[1] == "timings" ? .timings : .hello
+            return ["ps": .ps, "timings": .timings, "quit": .quit][words[1]] ?? .hello
         case "scale":
             guard !args.isEmpty, args.count <= 64 else { throw ControlFailure("scale needs 1 to 64 TYPE=COUNT items") }
             return .scale(try args.map { arg throws(ControlFailure) in try parseScaleItem(arg) })
@@ -81,6 +98,12 @@ public enum ControlRequest: Equatable, Sendable {
                 throw ControlFailure("attach needs TYPE or TYPE.N, then ROWS and COLS (0-65535)")
             }
             return .attach(target: args[0], rows: rows, cols: cols)
+        case "wait":
+            guard args.count >= 2, args.count <= 65, let goal = WaitGoal(rawValue: args[0]),
+                  args.dropFirst().allSatisfy(isName) else {
+                throw ControlFailure("wait needs ready, running or exited, then 1 to 64 TYPE or TYPE.N")
+            }
+            return .wait(targets: Array(args.dropFirst()), goal: goal)
         default:
             throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
         }

@@ -22,6 +22,7 @@ public final class FormationRuntime {
     private var control: ControlSource?
     private var input: ChildInput!
     private var attached: AttachHub!
+    private let held = HeldReplies()
     private var keyboard: InputSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
@@ -90,7 +91,8 @@ public final class FormationRuntime {
         }
         loop.add(input)
         loop.add(attached)
-        server?.onAttach = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
+        loop.add(held)
+        server?.onHeld = { [unowned self] request, fd, extra in self.hold(request, fd: fd, extra: extra) }
         if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
             let source = InputSource(slot: slot, input: input)
             source.onFinished = { [unowned self] error in
@@ -108,7 +110,7 @@ public final class FormationRuntime {
     /// Descriptors the formation needs: per instance its output pipe (two in
     /// JSON) and its stdin, plus control clients and our own.
     static func descriptorsNeeded(_ instances: Int, _ config: RunConfig) -> Int {
-        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + 16
+        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + HeldReplies.maxHeld + 16
     }
 
     /// Runs the formation until it has stopped; returns the exit code.
@@ -146,6 +148,7 @@ public final class FormationRuntime {
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
         attached.endAll(reason: "the formation has stopped")
+        answerHeld(finalCode: outputFailed && supervisor.exitCode == 0 ? FormationRuntime.outputErrorExitCode : supervisor.exitCode)
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
         return supervisor.exitCode
     }
@@ -162,6 +165,7 @@ public final class FormationRuntime {
         signalOrphans(.kill)
         Children.reapAllBlocking()
         control?.server.close()
+        answerHeld(finalCode: 1)
         return 1
     }
 
@@ -226,6 +230,7 @@ public final class FormationRuntime {
             case .reply(let answer): reply = answer
             }
         }
+        if held.count > 0 { answerWaits() }
         return reply
     }
 
@@ -368,6 +373,67 @@ public final class FormationRuntime {
             return send(.control(request), now: now) ?? .refused("no reply")
         default:
             return send(.control(request), now: now) ?? .refused("no reply")
+        }
+    }
+
+    // MARK: held replies: wait, quit
+
+    /// A request that holds its connection: `attach` becomes a session;
+    /// `wait` and `quit` are answered now or held until they can be.
+    private func hold(_ request: ControlRequest, fd: FileDescriptor, extra: [UInt8]) -> ControlReply? {
+        switch request {
+        case .attach:
+            return attach(request, fd: fd, extra: extra)
+        case .wait(let targets, let goal):
+            let outcome: WaitOutcome
+            do throws(ControlFailure) {
+                outcome = try supervisor.waitOutcome(targets: targets, goal: goal)
+            } catch {
+                return .error(error)
+            }
+            if let reply = FormationRuntime.reply(outcome) { return reply }
+            guard held.count < HeldReplies.maxHeld else { return .refused("busy: \(HeldReplies.maxHeld) requests are waiting already") }
+            held.hold(fd, for: .wait(targets: targets, goal: goal))
+            return nil
+        case .quit:
+            guard held.count < HeldReplies.maxHeld else { return .refused("busy: \(HeldReplies.maxHeld) requests are waiting already") }
+            if let reply = send(.control(request), now: monotonicNow()), case .error = reply { return reply }
+            held.hold(fd, for: .quit)
+            return nil
+        default:
+            return .refused("\(request.encoded.dropLast()) does not hold its connection")
+        }
+    }
+
+    private static func reply(_ outcome: WaitOutcome) -> ControlReply? {
+        switch outcome {
+        case .pending: return nil
+        case .reached(let lines): return .ok(lines)
+        case .failed(let message): return .refused(message)
+        }
+    }
+
+    /// The held waits whose targets got there (or never will), answered.
+    private func answerWaits() {
+        held.answer { purpose in
+            guard case .wait(let targets, let goal) = purpose else { return nil }
+            return FormationRuntime.reply((try? supervisor.waitOutcome(targets: targets, goal: goal)) ?? .pending)
+        }
+    }
+
+    /// The formation has stopped: every `quit` gets the exit code and the
+    /// report; a wait still held can no longer get there (unless for `exited`).
+    private func answerHeld(finalCode: Int32) {
+        let report = supervisor.disposability().encoded
+        held.answer { purpose in
+            switch purpose {
+            case .quit:
+                return .ok(["exit=\(finalCode)"] + report)
+            case .wait(let targets, let goal):
+                let outcome = (try? supervisor.waitOutcome(targets: targets, goal: goal)) ?? .pending
+                if case .reached = outcome { return FormationRuntime.reply(outcome) }
+                return .refused("the formation has stopped before \(targets.joined(separator: ", ")) \(targets.count == 1 ? "was" : "were") \(goal.rawValue)")
+            }
         }
     }
 

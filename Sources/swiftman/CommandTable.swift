@@ -14,6 +14,8 @@ enum CommandTable {
         StopCommand.command,
         SignalCommand.command,
         ConnectCommand.command,
+        WaitCommand.command,
+        QuitCommand.command,
         ExportCommand.command,
         CompletionCommand.command,
         ManCommand.command,

@@ -43,13 +43,15 @@ enum ControlOptions {
 enum ControlCall {
     /// Sends `request` to the formation that `args` name and returns the reply's
     /// lines. A failure is printed as `COMMAND: …` and thrown as its exit code.
+    /// `timeout`: how long to wait for the reply (0: as long as it takes),
+    /// and the exit code when it does not come in time.
     static func send(_ request: ControlRequest, for command: String, _ args: Arguments,
-                     environment: [String: String]) throws -> [String] {
+                     environment: [String: String], timeout: (ms: Int32, exitCode: Int32) = (10_000, 1)) throws -> [String] {
         let root = ControlOptions.root(args)
         let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
         let reply: ControlReply
         do throws(ControlClient.Failure) {
-            reply = try ControlClient.send(request, to: path)
+            reply = try ControlClient.send(request, to: path, timeoutMs: timeout.ms)
         } catch {
             switch error {
             case .notRunning, .refused:
@@ -57,6 +59,10 @@ enum ControlCall {
             case .untrusted(let uid):
                 CLI.printError("\(command): \(path): the server there runs as \(Platform.describeUser(uid)), not as you: not trusting its answer (another user may have planted it)")
             case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
+            case .timedOut:
+                CLI.printError("\(command): no reply within \(Durations.setting(Int64(timeout.ms) * 1_000_000))"
+                               + (timeout.exitCode == 1 ? " (is the formation stopped, e.g. with Ctrl-Z?)" : ""))
+                throw CommandExit(code: timeout.exitCode)
             }
             throw CommandExit(code: 1)
         }
@@ -92,6 +98,16 @@ enum ControlCall {
         }
         for name in try send(request(args.positionals[0]), for: command.name, args, environment: environment) { print(name) }
         return 0
+    }
+
+    /// A `--timeout DURATION` option as milliseconds for the reply's wait
+    /// (0 when not given: as long as it takes).
+    static func timeoutMs(_ args: Arguments) throws(UsageError) -> Int32 {
+        guard let text = args["timeout"] else { return 0 }
+        guard let ns = Durations.parse(text) else {
+            throw UsageError(message: "\(args.source("timeout")): invalid duration \"\(text)\" (e.g. 30, 0.5, 500ms, 2m)")
+        }
+        return Int32(clamping: max(1, ns / 1_000_000))
     }
 
     /// A ControlFailure of the request's own checks, as a usage error.

@@ -1,0 +1,135 @@
+// What scripts, CI jobs and coding agents run against a formation started
+// elsewhere: `wait` for a state, `quit` it. Every test uses a socket inside
+// its own temp directory (--socket).
+import Glibc
+import Foundation
+import Testing
+
+private extension Project {
+    var socket: String { path("control.sock") }
+
+    /// `swiftman ARGUMENTS --socket SOCKET`, run to its end.
+    func control(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
+        try run(arguments + ["--socket", socket])
+    }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port` now.
+private func accepts(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+@Suite(.serialized) struct AgentTests {
+    /// `wait` returns 0 once a Python web server's port accepts, 2 for a name
+    /// the Procfile lacks, 124 when its timeout passes first; `quit` stops
+    /// the formation as Ctrl-C does, prints the report and returns the
+    /// formation's exit code, and nothing is left running.
+    @Test func waitForReadyThenQuit() throws {
+        let base = freeBasePort(types: 2)
+        let project = try Project(procfile: """
+            web: exec python3 -u -m http.server --bind 127.0.0.1 $PORT
+            worker: echo working; exec sleep 1000
+            """)
+        let swiftman = try project.start(["-p", "\(base)", "--ready", "web=port", "--socket", project.socket])
+        // The socket exists once `start` listens; until then `wait` says nothing runs (1).
+        #expect(eventually(timeout: 20) { FileManager.default.fileExists(atPath: project.socket) })
+
+        let ready = try project.control(["wait", "web", "worker.1", "--timeout", "30s"])
+        #expect(ready.code == 0, "\(ready)")
+        #expect(ready.stdout == "web.1 ready\nworker.1 ready\n")
+        #expect(accepts(port: base), "wait returned before web's port accepted")
+
+        let unknown = try project.control(["wait", "nope"])
+        #expect(unknown.code == 2)
+        #expect(unknown.stderr.contains("unknown process type or instance \"nope\""), "\(unknown.stderr)")
+
+        let timedOut = try project.control(["wait", "worker", "--for", "exited", "--timeout", "200ms"])
+        #expect(timedOut.code == 124, "\(timedOut)")
+        #expect(timedOut.stderr.contains("no reply within 0.2s"), "\(timedOut.stderr)")
+
+        let quit = try project.control(["quit"])
+        #expect(quit.code == 0, "\(quit)")
+        #expect(quit.stdout.hasPrefix("TYPE"), "no disposability report: \(quit.stdout)")
+        #expect(quit.stdout.contains("\nweb "), "\(quit.stdout)")
+        // quit returned after the formation stopped: its processes are gone.
+        #expect(!accepts(port: base))
+        #expect(try swiftman.wait() == 0)
+        let system = swiftman.messages(from: "system")
+        #expect(system.contains("quit requested"), "\(system)")
+        #expect(system.contains("sending SIGTERM to all processes"), "\(system)")
+        project.expectNothingLeft()
+
+        // Nothing runs here any more: 1 for both.
+        let after = try project.control(["wait", "web"])
+        #expect(after.code == 1)
+        #expect(after.stderr.contains("no running formation"), "\(after.stderr)")
+        #expect(try project.control(["quit"]).code == 1)
+    }
+
+    /// A wait that can no longer succeed exits 1 naming the instance and its
+    /// exit code: here the instance exits 3 before its ready line, which
+    /// also ends the formation (restart never); `quit`'s exit code is the
+    /// formation's.
+    @Test func waitFailsWhenTheTargetExitsBeforeReady() throws {
+        let project = try Project(procfile: """
+            once: sleep 1; echo bye; exit 3
+            worker: exec sleep 1000
+            """)
+        let swiftman = try project.start(["--ready", "once=line:never printed", "--restart", "once=never", "--socket", project.socket])
+        try swiftman.waitFor(linePrefix: "once.1 started with pid", from: "system")
+        let result = try project.control(["wait", "once", "--timeout", "60"])
+        #expect(result.code == 1, "\(result)")
+        #expect(result.stderr.contains("once.1 exited with code 3"), "\(result.stderr)")
+        #expect(try swiftman.wait() == 3)
+        project.expectNothingLeft()
+    }
+
+    /// `wait --for exited` and `--for running`; waiting for a one-shot task
+    /// that has finished to be ready fails (it can no longer get there).
+    @Test func waitForRunningAndExited() throws {
+        let project = try Project(procfile: """
+            task: echo done
+            worker: exec sleep 1000
+            """)
+        let swiftman = try project.start(["--socket", project.socket])
+        #expect(eventually(timeout: 20) { FileManager.default.fileExists(atPath: project.socket) })
+        let exited = try project.control(["wait", "task", "--for", "exited", "--timeout", "30"])
+        #expect(exited.code == 0, "\(exited)")
+        #expect(exited.stdout == "task.1 exited with code 0\n")
+        let running = try project.control(["wait", "worker", "--for", "running"])
+        #expect(running.code == 0, "\(running)")
+        #expect(running.stdout == "worker.1 running\n")
+        // Ready: task has no check, but it is no longer running: it cannot get there.
+        let ready = try project.control(["wait", "task"])
+        #expect(ready.code == 1, "\(ready)")
+        #expect(ready.stderr.contains("task.1 exited with code 0 before it was ready"), "\(ready.stderr)")
+
+        let quit = try project.control(["quit", "--timeout", "1m"])
+        #expect(quit.code == 0, "\(quit)")
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    /// Bad arguments are usage errors (exit 2) before anything is sent.
+    @Test func waitAndQuitUsage() throws {
+        let project = try Project(procfile: "web: exec sleep 1000\n")
+        let noTarget = try project.control(["wait"])
+        #expect(noTarget.code == 2)
+        let badState = try project.control(["wait", "web", "--for", "up"])
+        #expect(badState.code == 2)
+        #expect(badState.stderr.contains("expected ready, running or exited"), "\(badState.stderr)")
+        let badTimeout = try project.control(["wait", "web", "--timeout", "soon"])
+        #expect(badTimeout.code == 2)
+        #expect(badTimeout.stderr.contains("invalid duration \"soon\""), "\(badTimeout.stderr)")
+        #expect(try project.control(["quit", "extra"]).code == 2)
+    }
+}
