@@ -65,6 +65,29 @@ int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
     return rc;
 }
 
+int sm_spawn_session(pid_t *pid, const char *path, char *const argv[], char *const envp[], int out_fd) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int rc = posix_spawn_file_actions_init(&fa);
+    if (rc) return rc;
+    rc = posix_spawnattr_init(&attr);
+    if (rc) { posix_spawn_file_actions_destroy(&fa); return rc; }
+    if (!rc) rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    if (!rc) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
+    if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!rc) rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
 int sm_pipe(int fds[2], int nonblock_read) {
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     if (nonblock_read) {

@@ -65,6 +65,7 @@ public final class FormationRuntime {
 
         signals.onSignal = { [unowned self] signal, now in self.handle(signal: signal, now: now) }
         sink.onReaderGone = { [unowned self] now in
+            if self.config.detached { return }
             self.output.discarding = true
             self.send(.outputClosed, now: now)
         }

@@ -5,11 +5,11 @@ import Glibc
 import Foundation
 import Testing
 
-private extension Project {
-    var socket: String { path("control.sock") }
+extension Project {
+    fileprivate var socket: String { path("control.sock") }
 
     /// `swiftman ARGUMENTS --socket SOCKET`, run to its end.
-    func control(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
+    fileprivate func control(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
         try run(arguments + ["--socket", socket])
     }
 }
@@ -131,5 +131,72 @@ private func accepts(port: Int) -> Bool {
         #expect(badTimeout.code == 2)
         #expect(badTimeout.stderr.contains("invalid duration \"soon\""), "\(badTimeout.stderr)")
         #expect(try project.control(["quit", "extra"]).code == 2)
+    }
+}
+
+/// `start -D`: checked in the foreground, run in the background, returned
+/// from once up (or failed, leaving nothing running).
+@Suite(.serialized) struct DetachTests {
+    /// A detached formation with a Python web server returns only once the
+    /// port accepts, keeps none of the caller's descriptors (a command
+    /// substitution returns), refuses a second start naming its pid, and
+    /// `quit` leaves nothing running.
+    @Test func detachedStartReturnsOnceReadyAndQuitStopsIt() throws {
+        let base = freeBasePort(types: 2)
+        let project = try Project(procfile: """
+            web: exec python3 -u -m http.server --bind 127.0.0.1 $PORT
+            worker: echo working; exec sleep 1000
+            """)
+        let start = ["start", "-D", "-f", project.path("Procfile"), "-p", "\(base)", "--ready", "web=port",
+                     "--socket", project.socket]
+        // As a script would: out=$(swiftman start -D …) returns only when no
+        // descriptor of the caller is left open in the background.
+        let shell = try project.swiftman(["-c", "out=$(\"$0\" \"$@\") && echo \"$out\" && echo captured", Binary.path] + start,
+                                         executable: "/bin/sh")
+        #expect(try shell.wait(timeout: 60) == 0, "\(shell.stdout)\(shell.stderr)")
+        #expect(shell.stdout.contains("started in the background (pid "), "\(shell.stdout)")
+        #expect(shell.stdout.hasSuffix("captured\n"))
+        #expect(accepts(port: base), "start -D returned before web's port accepted")
+
+        let ps = try project.control(["ps"])
+        #expect(ps.code == 0)
+        #expect(ps.stdout.contains("web.1") && ps.stdout.contains("ready"), "\(ps.stdout)")
+        let again = try project.run(start)
+        #expect(again.code != 0)
+        #expect(again.stderr.contains("already running"), "\(again.stderr)")
+        #expect(again.stderr.contains("(pid "), "\(again.stderr)")
+
+        let quit = try project.control(["quit"])
+        #expect(quit.code == 0, "\(quit)")
+        #expect(!accepts(port: base))
+        project.expectNothingLeft()
+    }
+
+    /// A type that exits 3 before it is ready: `start -D` prints its last
+    /// lines, stops the formation, exits non-zero, and nothing is left.
+    @Test func detachedStartThatFailsPrintsTheLastLinesAndLeavesNothing() throws {
+        let project = try Project(procfile: """
+            api: echo "config missing: DATABASE_URL"; exit 3
+            worker: echo working; exec sleep 1000
+            """)
+        let result = try project.run(["start", "-D", "-f", project.path("Procfile"), "--no-color", "--ready", "api=port",
+                                      "--socket", project.socket])
+        #expect(result.code != 0)
+        #expect(result.stderr.contains("api.1    | config missing: DATABASE_URL"), "\(result.stderr)")
+        #expect(result.stderr.contains("api.1 exited with code 3"), "\(result.stderr)")
+        project.expectNothingLeft()
+        #expect(!FileManager.default.fileExists(atPath: project.socket))
+    }
+
+    /// What is wrong in the foreground is the same error and exit code as
+    /// without -D, and nothing starts.
+    @Test func detachedStartChecksInTheForeground() throws {
+        let project = try Project(procfile: "web: exec sleep 1000\n")
+        let plain = try project.run(["start", "-f", project.path("Procfile"), "nope", "--socket", project.socket])
+        let detached = try project.run(["start", "-D", "-f", project.path("Procfile"), "nope", "--socket", project.socket])
+        #expect(detached.code == plain.code)
+        #expect(detached.code != 0)
+        #expect(detached.stderr == plain.stderr)
+        project.expectNothingLeft()
     }
 }

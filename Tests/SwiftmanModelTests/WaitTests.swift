@@ -84,3 +84,15 @@ import Testing
         }
     }
 }
+
+extension WaitTests {
+    /// A crash that the restart policy will retry still fails a wait: the
+    /// script hears of it now, with the exit code.
+    @Test func aCrashBeforeReadyFailsEvenWhenRestarting() throws {
+        let (sup, host) = try make()
+        sup.start(now: 0)
+        sup.childExited(pid: host.pid("web.1"), status: .exited(3), now: second)
+        #expect(try outcome(sup, ["web"]) == .failed("web.1 exited with code 3 before it was ready (restarting)"))
+        #expect(try outcome(sup, ["worker"]) == .reached(["worker.1 ready"]))
+    }
+}

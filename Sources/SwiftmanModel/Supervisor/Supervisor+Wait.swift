@@ -34,6 +34,8 @@ extension Supervisor {
         }
         var lines: [String] = []
         var pending = false
+        // The instance that ended is named before one that is merely stopping with it.
+        var stopping: String?
         for slot in slots {
             let instance = instances[slot]
             let name = instance.spec.name
@@ -52,12 +54,18 @@ extension Supervisor {
             case .exited(let status):
                 let how = status.map(Supervisor.describe) ?? "was stopped"
                 return .failed("\(name) \(how) before it was \(goal.rawValue)")
+            case .backoff where phase == .running:
+                // It crashed: a script waiting for it should hear so now, not
+                // after the restart policy has given up.
+                let how = instance.lastExit.map(Supervisor.describe) ?? "crashed"
+                return .failed("\(name) \(how) before it was \(goal.rawValue) (restarting)")
             case _ where phase != .running:
-                return .failed("\(name) is not \(goal.rawValue) and the formation is stopping")
+                stopping = stopping ?? "\(name) is not \(goal.rawValue) and the formation is stopping"
             default:
                 pending = true
             }
         }
+        if let stopping { return .failed(stopping) }
         return pending ? .pending : .reached(lines)
     }
 

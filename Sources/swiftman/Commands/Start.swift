@@ -16,12 +16,25 @@ enum StartCommand {
             With --input TARGET, each line typed (or piped) on swiftman's stdin goes to
             that instance's stdin, so a debugger's prompt there can be answered; to attach
             another terminal to an instance, see `swiftman connect`.
+            With -D (--detach) it runs in the background once everything is checked, and
+            returns when every instance has started and every type with a --ready check
+            is ready (exit 0 and a line naming its pid and socket); if a type fails first,
+            its last lines are printed, the formation is stopped and the exit code is not 0.
+            Then: swiftman ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
-            + OutputOptions.options + [ControlOptions.socket],
+            + OutputOptions.options + [ControlOptions.socket, detach],
         positionals: .types, run: run)
 
+    static let detach = Option(long: "detach", short: "D", valueName: nil,
+                               help: "run in the background; return once everything has started and is ready")
+
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        // The background run of `start -D`: it runs the formation (its children
+        // do not see the marker).
+        let background = environment[Detach.marker] != nil
+        var environment = environment
+        environment[Detach.marker] = nil
         // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
         // signalfd): blocked here, before any thread or child exists. Every
         // other command keeps the default actions, so it can be interrupted.
@@ -44,6 +57,11 @@ enum StartCommand {
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
         config.fullReport = args.flag("report")
+        if args.flag("detach") && !background {
+            if config.input != nil { throw UsageError(message: "--input reads swiftman's stdin: not with --detach") }
+            return try Detach.run(config: config, arguments: raw, environment: environment)
+        }
+        config.detached = background
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }

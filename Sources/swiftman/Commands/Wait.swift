@@ -10,8 +10,9 @@ enum WaitCommand {
             Returns once every instance of the targets is in the state at the same
             moment: ready (the default: its --ready check passed; a type without one is
             ready once started), running (started), or exited. Exit codes: 0 there;
-            1 when a target can no longer get there (it exited before, the formation
-            stopped; the message names it and its exit code) or no formation runs here;
+            1 when a target can no longer get there (it exited or crashed before, even if
+            it is restarting; the formation stopped: the message names it and its exit
+            code) or no formation runs here;
             2 for a target the Procfile does not have; 124 on timeout.
             """,
         options: ControlOptions.options + [
