@@ -23,12 +23,16 @@ public enum ControlRequest: Equatable, Sendable {
     /// `wait GOAL TARGET…` (`swiftman wait`): the reply comes once every
     /// target has reached the goal (ok), or can no longer (error).
     case wait(targets: [String], goal: WaitGoal)
+    /// `logs FLAGS LAST SINCE TARGET…` (`swiftman logs`): the reply is `ok`,
+    /// then the history rendered as asked, raw; with `follow` new lines
+    /// follow until the formation ends.
+    case logs(LogsQuery)
 
     /// Requests whose connection the runtime keeps past the request: their
     /// reply (or session) comes later.
     public var holdsConnection: Bool {
         switch self {
-        case .attach, .quit, .wait: return true
+        case .attach, .quit, .wait, .logs: return true
         default: return false
         }
     }
@@ -60,6 +64,7 @@ public enum ControlRequest: Equatable, Sendable {
         case .attach(let target, let rows, let cols): body = "attach \(target) \(rows) \(cols)"
         case .quit: body = "quit"
         case .wait(let targets, let goal): body = "wait \(goal.rawValue) " + targets.joined(separator: " ")
+        case .logs(let query): body = "logs " + query.encoded
         }
         return "\(Self.version) \(body)\n"
     }
@@ -104,6 +109,8 @@ public enum ControlRequest: Equatable, Sendable {
                 throw ControlFailure("wait needs ready, running or exited, then 1 to 64 TYPE or TYPE.N")
             }
             return .wait(targets: Array(args.dropFirst()), goal: goal)
+        case "logs":
+            return .logs(try LogsQuery(words: args))
         default:
             throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
         }
@@ -133,6 +140,58 @@ public enum ControlRequest: Equatable, Sendable {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
                 || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
         }
+    }
+}
+
+/// What `swiftman logs` asks for: which lines, and how they are printed.
+public struct LogsQuery: Equatable, Sendable {
+    /// Types or instances (none: everything, system lines included).
+    public var targets: [String] = []
+    /// The last N lines (after the target filter).
+    public var last: Int?
+    /// Lines printed at or after this many milliseconds since the epoch.
+    public var since: Int?
+    public var follow = false
+    public var json = false
+    public var color = false
+    public var timestamp = true
+    public var prefix = true
+
+    public init() {}
+
+    /// `FLAGS LAST SINCE TARGET…`: FLAGS letters f(ollow) j(son) c(olor)
+    /// t(imestamp) p(refix), `-` for none; LAST and SINCE a number or `-`.
+    var encoded: String {
+        var flags = ""
+        if follow { flags += "f" }
+        if json { flags += "j" }
+        if color { flags += "c" }
+        if timestamp { flags += "t" }
+        if prefix { flags += "p" }
+        return ([flags.isEmpty ? "-" : flags, last.map(String.init) ?? "-", since.map(String.init) ?? "-"] + targets)
+            .joined(separator: " ")
+    }
+
+    init(words: [String]) throws(ControlFailure) {
+        let usage = ControlFailure("logs needs FLAGS (fjctp or -), LAST and SINCE (a number or -), then up to 64 TYPE or TYPE.N")
+        guard words.count >= 3, words.count <= 67 else { throw usage }
+        let flags = words[0]
+        guard flags == "-" || (flags.utf8.count <= 5 && flags.allSatisfy({ "fjctp".contains($0) })
+                                && Set(flags).count == flags.count) else { throw usage }
+        func number(_ text: String, max: Int) throws(ControlFailure) -> Int? {
+            if text == "-" { return nil }
+            guard text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text), n <= max else { throw usage }
+            return n
+        }
+        follow = flags.contains("f")
+        json = flags.contains("j")
+        color = flags.contains("c")
+        timestamp = flags.contains("t")
+        prefix = flags.contains("p")
+        last = try number(words[1], max: 100_000_000)
+        since = try number(words[2], max: 1 << 48)
+        targets = Array(words.dropFirst(3))
+        guard targets.allSatisfy(ControlRequest.isName) else { throw usage }
     }
 }
 

@@ -16,6 +16,9 @@ public final class LineFramer {
     public var clock = WallClock()
     /// Finds the newlines (memchr's contract).
     private let find: ByteFinder
+    /// Keeps every line relayed, and the system lines (`swiftman logs`).
+    /// Set before the first label is added.
+    public var history: OutputHistory?
 
     private var labels: [Label] = []
     private let systemLabel: Label
@@ -48,6 +51,7 @@ public final class LineFramer {
     /// the current padding widen every prefix, so columns stay aligned.
     public func addLabel(name: String, typeIndex: Int, stream: String = "stdout") -> Int {
         let label = Label(name: name, color: OutputStyle.colorCode(typeIndex: typeIndex), stream: stream)
+        if let history { label.historyID = history.addLabel(name: name, typeIndex: typeIndex, stream: stream) }
         labels.append(label)
         if name.utf8.count > width {
             width = name.utf8.count
@@ -145,6 +149,7 @@ public final class LineFramer {
                     UnsafeMutableRawPointer(dst).copyMemory(from: prefixStart, byteCount: prefixLength)
                     UnsafeMutableRawPointer(dst + prefixLength).copyMemory(from: base + p, byteCount: length)
                     used += prefixLength + length
+                    history?.append(label: stream.label.historyID, base + p, length, time: clock.millisecond)
                 }
                 p = end
             }
@@ -235,6 +240,7 @@ public final class LineFramer {
             systemLabel.stamp(clock)
             // A multi-line event (the report) gets the prefix on every line.
             for line in event.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                history?.appendSystem(String(line), time: clock.millisecond)
                 var message = String(line)
                 message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
             }
@@ -244,6 +250,11 @@ public final class LineFramer {
                 + "\",\"stream\":\"system\",\"message\":\"" + JSON.escape(event.text) + "\""
             for field in event.fields { line += ",\"" + field.key + "\":" + field.value.rendered }
             queue.append(line + "}\n")
+            if let history {
+                for text in event.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    history.appendSystem(String(text), time: clock.millisecond)
+                }
+            }
         }
     }
 
@@ -251,6 +262,7 @@ public final class LineFramer {
     /// end in a newline (a split piece, a flushed partial).
     private func emit(_ label: Label, _ bytes: UnsafePointer<UInt8>, _ length: Int) {
         let hasNewline = length > 0 && bytes[length - 1] == 10
+        if label !== systemLabel { history?.append(label: label.historyID, bytes, length, time: clock.millisecond) }
         queue.append(label.bytes)
         switch style.format {
         case .text:

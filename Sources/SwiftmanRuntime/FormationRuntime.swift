@@ -23,6 +23,8 @@ public final class FormationRuntime {
     private var input: ChildInput!
     private var attached: AttachHub!
     private let held = HeldReplies()
+    private let history: OutputHistory
+    private var logReaders: LogReaders!
     private var keyboard: InputSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
@@ -45,6 +47,8 @@ public final class FormationRuntime {
         }
         let queue = OutputQueue()
         framer = LineFramer(queue: queue, style: config.style, newlineFinder: ByteSearch.memchr)
+        history = OutputHistory(budget: config.historyBudget)
+        framer.history = history
         var server: ControlServer?
         if let path = config.controlSocket {
             server = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
@@ -93,6 +97,12 @@ public final class FormationRuntime {
         loop.add(input)
         loop.add(attached)
         loop.add(held)
+        let width = config.plan.instances.map { $0.name.utf8.count }.max() ?? 0
+        logReaders = LogReaders(history: history) { [unowned self] in
+            max(width, self.history.labels.map { $0.name.utf8.count }.max() ?? 0)
+        }
+        history.onAppend = { [unowned self] line in self.logReaders.relayed(line) }
+        loop.add(logReaders)
         server?.onHeld = { [unowned self] request, fd, extra in self.hold(request, fd: fd, extra: extra) }
         if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
             let source = InputSource(slot: slot, input: input)
@@ -111,7 +121,7 @@ public final class FormationRuntime {
     /// Descriptors the formation needs: per instance its output pipe (two in
     /// JSON) and its stdin, plus control clients and our own.
     static func descriptorsNeeded(_ instances: Int, _ config: RunConfig) -> Int {
-        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + HeldReplies.maxHeld + 16
+        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + HeldReplies.maxHeld + LogReaders.maxReaders + 16
     }
 
     /// Runs the formation until it has stopped; returns the exit code.
@@ -149,6 +159,7 @@ public final class FormationRuntime {
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
         attached.endAll(reason: "the formation has stopped")
+        logReaders.endAll()
         answerHeld(finalCode: outputFailed && supervisor.exitCode == 0 ? FormationRuntime.outputErrorExitCode : supervisor.exitCode)
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
         return supervisor.exitCode
@@ -385,6 +396,16 @@ public final class FormationRuntime {
         switch request {
         case .attach:
             return attach(request, fd: fd, extra: extra)
+        case .logs(let query):
+            guard logReaders.count < LogReaders.maxReaders else { return .refused("busy: \(LogReaders.maxReaders) logs readers already") }
+            for target in query.targets where target != "system" {
+                do throws(ControlFailure) { _ = try supervisor.resolve(target) } catch {
+                    // Scaled to zero still has history: only unknown names are refused.
+                    if error.kind == .badTarget { return .error(error) }
+                }
+            }
+            logReaders.adopt(fd: fd, query: query)
+            return nil
         case .wait(let targets, let goal):
             let outcome: WaitOutcome
             do throws(ControlFailure) {

@@ -28,6 +28,8 @@ public struct RunConfig: Sendable {
     /// foreground, which goes away once the formation is up; that stops
     /// nothing (its output is dropped from then on).
     public var detached = false
+    /// `--history`: bytes of recent output kept per instance for `logs`.
+    public var historyBudget = OutputHistory.defaultBudget
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,

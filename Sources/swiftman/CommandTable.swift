@@ -14,6 +14,7 @@ enum CommandTable {
         StopCommand.command,
         SignalCommand.command,
         ConnectCommand.command,
+        LogsCommand.command,
         WaitCommand.command,
         QuitCommand.command,
         ExportCommand.command,

@@ -73,7 +73,7 @@ enum Detach {
             }
             switch reply {
             case .ok:
-                print("swiftman: started in the background (pid \(pid), socket \(socket)): swiftman ps, swiftman wait, swiftman quit")
+                print("swiftman: started in the background (pid \(pid), socket \(socket)): swiftman logs, swiftman ps, swiftman wait, swiftman quit")
                 return 0
             case .error(let failure):
                 tail.read(pipe.readEnd)

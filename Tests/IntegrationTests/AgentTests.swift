@@ -200,3 +200,82 @@ private func accepts(port: Int) -> Bool {
         project.expectNothingLeft()
     }
 }
+
+/// `swiftman logs`: the history of a formation read from another process.
+@Suite(.serialized) struct LogsTests {
+    /// Lines printed before `logs` connected come back in order, filtered by
+    /// target and -n; `logs -f` prints new lines and ends (0) when the
+    /// formation quits.
+    @Test func logsShowsWhatWasPrintedBeforeAndFollows() throws {
+        let project = try Project(procfile: """
+            web: for i in 1 2 3 4 5; do echo "web line $i"; done; exec sleep 1000
+            worker: echo "worker says hi"; exec sleep 1000
+            """)
+        let swiftman = try project.start(["-m", "web=2,worker=1", "--socket", project.socket])
+        try swiftman.waitFor(line: "web line 5", from: "web.2")
+        try swiftman.waitFor(line: "web line 5", from: "web.1")
+        try swiftman.waitFor(line: "worker says hi", from: "worker.1")
+
+        let all = try project.control(["logs", "--no-color", "--no-timestamp"])
+        #expect(all.code == 0, "\(all)")
+        let lines = all.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("system   | web.1 started with pid \(swiftman.startedPid("web.1") ?? 0)"), "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("web.1    | ") } == (1...5).map { "web.1    | web line \($0)" })
+
+        let two = try project.control(["logs", "-n", "2", "web.2", "--no-prefix"])
+        #expect(two.stdout == "web line 4\nweb line 5\n", "\(two)")
+        let worker = try project.control(["logs", "worker", "--no-prefix"])
+        #expect(worker.stdout == "worker says hi\n", "\(worker)")
+        let json = try project.control(["logs", "--log-format", "json", "-n", "1", "worker"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["process"] as? String == "worker.1")
+        #expect(object?["message"] as? String == "worker says hi")
+        #expect(try project.control(["logs", "nope"]).code == 2)
+
+        let follower = try project.swiftman(["logs", "-f", "worker", "--no-prefix", "--socket", project.socket])
+        try follower.waitFor("worker says hi")
+        let quit = try project.control(["quit"])
+        #expect(quit.code == 0)
+        #expect(try follower.wait(timeout: 30) == 0)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    /// A `logs -f` client that never reads does not hold up a flood: the
+    /// formation relays it all and quits as usual.
+    @Test func aFollowerThatNeverReadsDoesNotSlowTheRelay() throws {
+        let project = try Project(procfile: """
+            flood: exec python3 flood.py
+            idle: exec sleep 1000
+            """)
+        // It floods once the stalled follower is connected (the file "go").
+        try project.write("flood.py", """
+            import os, sys, time
+            while not os.path.exists("go"): time.sleep(0.02)
+            for i in range(50000): sys.stdout.write("flood line %d %s\\n" % (i, "x" * 60))
+            print("flood done")
+            """)
+        // The stalled follower: connected, request sent, never read.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        let swiftman = try project.start(["--socket", project.socket, "--restart", "flood=never"])
+        #expect(eventually(timeout: 20) { FileManager.default.fileExists(atPath: project.socket) })
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in project.socket.utf8.enumerated() { raw[i] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(connected == 0)
+        let request = "swiftman/1 logs ftp - -\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        try project.write("go", "")
+        // The flood ends the formation (restart never, exit 0): all relayed.
+        #expect(try swiftman.wait(timeout: 120) == 0)
+        #expect(swiftman.stdout.contains("flood.1 | flood line 49999 "))
+        #expect(swiftman.stdout.contains("flood.1 | flood done\n"))
+        project.expectNothingLeft()
+    }
+}

@@ -20,7 +20,8 @@ enum QuitCommand {
         run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
-        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
+        // SWIFTMAN_TIMEOUT (and .foreman's timeout) is start's grace time, not this wait.
+        guard let args = try command.arguments(raw, environment: environment.filter { $0.key != "SWIFTMAN_TIMEOUT" }) else { return 0 }
         if let extra = args.positionals.first { throw UsageError(message: "unexpected argument \"\(extra)\"") }
         let lines = try ControlCall.send(.quit, for: command.name, args, environment: environment,
                                          timeout: (try ControlCall.timeoutMs(args), 124))

@@ -20,7 +20,7 @@ enum StartCommand {
             returns when every instance has started and every type with a --ready check
             is ready (exit 0 and a line naming its pid and socket); if a type fails first,
             its last lines are printed, the formation is stopped and the exit code is not 0.
-            Then: swiftman ps, wait, quit.
+            Then: swiftman logs, ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
             + OutputOptions.options + [ControlOptions.socket, detach],

@@ -23,7 +23,8 @@ enum WaitCommand {
         positionals: .types, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
-        guard let args = try command.arguments(raw, environment: environment) else { return 0 }
+        // SWIFTMAN_TIMEOUT (and .foreman's timeout) is start's grace time, not this wait.
+        guard let args = try command.arguments(raw, environment: environment.filter { $0.key != "SWIFTMAN_TIMEOUT" }) else { return 0 }
         let targets = args.positionals
         guard !targets.isEmpty, targets.count <= 64 else { throw UsageError(message: "expected 1 to 64 TYPE or TYPE.N") }
         for target in targets where !ControlRequest.isName(target) {
