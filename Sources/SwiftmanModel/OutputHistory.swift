@@ -149,6 +149,24 @@ public final class OutputHistory {
         return all
     }
 
+    /// `--history SIZE`: bytes (`65536`), or with a unit (`64k`, `1m`,
+    /// `1g`; `KiB` multiples); `0` turns the history off. Nil when invalid.
+    public static func parseBudget(_ text: String) -> Int? {
+        let lower = text.lowercased()
+        let units: [(String, Int)] = [("k", 1 << 10), ("kb", 1 << 10), ("kib", 1 << 10), ("m", 1 << 20), ("mb", 1 << 20),
+                                      ("mib", 1 << 20), ("g", 1 << 30), ("gb", 1 << 30), ("gib", 1 << 30)]
+        var digits = Substring(lower)
+        var scale = 1
+        for (suffix, size) in units.sorted(by: { $0.0.count > $1.0.count }) where lower.hasSuffix(suffix) {
+            digits = lower.dropLast(suffix.count)
+            scale = size
+            break
+        }
+        guard !digits.isEmpty, digits.count <= 12, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let n = Int(digits), n <= (1 << 40) / scale else { return nil }
+        return n * scale
+    }
+
     /// Bytes held now, all buffers together (the budget's check).
     public var bytesHeld: Int { buffers.reduce(0) { $0 + $1.data.count } }
 }

@@ -101,7 +101,10 @@ public final class FormationRuntime {
         logReaders = LogReaders(history: history) { [unowned self] in
             max(width, self.history.labels.map { $0.name.utf8.count }.max() ?? 0)
         }
-        history.onAppend = { [unowned self] line in self.logReaders.relayed(line) }
+        // Lines are copied out for followers only while there are any.
+        logReaders.onFollowing = { [unowned self] following in
+            self.history.onAppend = following ? { [unowned self] line in self.logReaders.relayed(line) } : nil
+        }
         loop.add(logReaders)
         server?.onHeld = { [unowned self] request, fd, extra in self.hold(request, fd: fd, extra: extra) }
         if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {

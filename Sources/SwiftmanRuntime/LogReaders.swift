@@ -45,7 +45,16 @@ final class LogReaders: EventSource {
         }
     }
 
-    private var readers: [Reader] = []
+    private var readers: [Reader] = [] {
+        didSet {
+            let following = readers.contains { $0.query.follow }
+            if following != wasFollowing { onFollowing(following) }
+            wasFollowing = following
+        }
+    }
+    private var wasFollowing = false
+    /// Whether any reader follows now: the history hands out new lines only then.
+    var onFollowing: (Bool) -> Void = { _ in }
     private let history: OutputHistory
     private let width: () -> Int
 

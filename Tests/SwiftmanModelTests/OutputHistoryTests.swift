@@ -72,3 +72,14 @@ import Testing
         #expect(throws: ControlFailure.self) { try ControlRequest.parse(Array("swiftman/1 logs fx - -".utf8)) }
     }
 }
+
+extension OutputHistoryTests {
+    @Test func historySizes() {
+        #expect(OutputHistory.parseBudget("0") == 0)
+        #expect(OutputHistory.parseBudget("65536") == 65536)
+        #expect(OutputHistory.parseBudget("256k") == 256 * 1024)
+        #expect(OutputHistory.parseBudget("4M") == 4 << 20)
+        #expect(OutputHistory.parseBudget("1GiB") == 1 << 30)
+        for bad in ["", "k", "-1", "1.5m", "2t", "99999999999999"] { #expect(OutputHistory.parseBudget(bad) == nil, "\(bad)") }
+    }
+}

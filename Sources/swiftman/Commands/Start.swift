@@ -23,11 +23,14 @@ enum StartCommand {
             Then: swiftman logs, ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
-            + OutputOptions.options + [ControlOptions.socket, detach],
+            + OutputOptions.options + [ControlOptions.socket, detach, history],
         positionals: .types, run: run)
 
     static let detach = Option(long: "detach", short: "D", valueName: nil,
                                help: "run in the background; return once everything has started and is ready")
+
+    static let history = Option(long: "history", short: nil, valueName: "SIZE",
+                                help: "recent output kept per instance for `swiftman logs` (default: 256k; 0: none)")
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         // The background run of `start -D`: it runs the formation (its children
@@ -57,6 +60,12 @@ enum StartCommand {
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
         config.fullReport = args.flag("report")
+        if let text = args["history"] {
+            guard let budget = OutputHistory.parseBudget(text) else {
+                throw UsageError(message: "\(args.source("history")): invalid size \"\(text)\" (e.g. 0, 65536, 256k, 4m)")
+            }
+            config.historyBudget = budget
+        }
         if args.flag("detach") && !background {
             if config.input != nil { throw UsageError(message: "--input reads swiftman's stdin: not with --detach") }
             return try Detach.run(config: config, arguments: raw, environment: environment)
