@@ -27,12 +27,16 @@ public enum ControlRequest: Equatable, Sendable {
     /// then the history rendered as asked, raw; with `follow` new lines
     /// follow until the formation ends.
     case logs(LogsQuery)
+    /// `events FLAGS` (`swiftman events`): `ok`, then the lifecycle events
+    /// kept so far (FLAGS `j`: as JSON lines), then with `f` new ones until
+    /// the formation ends; `-` for neither.
+    case events(follow: Bool, json: Bool)
 
     /// Requests whose connection the runtime keeps past the request: their
     /// reply (or session) comes later.
     public var holdsConnection: Bool {
         switch self {
-        case .attach, .quit, .wait, .logs: return true
+        case .attach, .quit, .wait, .logs, .events: return true
         default: return false
         }
     }
@@ -65,6 +69,9 @@ public enum ControlRequest: Equatable, Sendable {
         case .quit: body = "quit"
         case .wait(let targets, let goal): body = "wait \(goal.rawValue) " + targets.joined(separator: " ")
         case .logs(let query): body = "logs " + query.encoded
+        case .events(let follow, let json):
+            let flags = (follow ? "f" : "") + (json ? "j" : "")
+            body = "events " + (flags.isEmpty ? "-" : flags)
         }
         return "\(Self.version) \(body)\n"
     }
@@ -111,6 +118,9 @@ public enum ControlRequest: Equatable, Sendable {
             return .wait(targets: Array(args.dropFirst()), goal: goal)
         case "logs":
             return .logs(try LogsQuery(words: args))
+        case "events":
+            guard args.count == 1, ["-", "f", "j", "fj"].contains(args[0]) else { throw ControlFailure("events needs FLAGS: f, j, fj or -") }
+            return .events(follow: args[0].contains("f"), json: args[0].contains("j"))
         default:
             throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
         }

@@ -25,6 +25,7 @@ public final class FormationRuntime {
     private let held = HeldReplies()
     private let history: OutputHistory
     private var logReaders: LogReaders!
+    private let events = EventHistory()
     private var keyboard: InputSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
@@ -326,6 +327,8 @@ public final class FormationRuntime {
 
     private func report(_ event: LifecycleEvent) {
         framer.event(event)
+        events.append(event, time: framer.clock.millisecond)
+        logReaders.reported(event, time: framer.clock.millisecond)
     }
 
     private func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
@@ -408,6 +411,10 @@ public final class FormationRuntime {
                 }
             }
             logReaders.adopt(fd: fd, query: query)
+            return nil
+        case .events(let follow, let json):
+            guard logReaders.count < LogReaders.maxReaders else { return .refused("busy: \(LogReaders.maxReaders) logs readers already") }
+            logReaders.adoptEvents(fd: fd, follow: follow, json: json, kept: events)
             return nil
         case .wait(let targets, let goal):
             let outcome: WaitOutcome

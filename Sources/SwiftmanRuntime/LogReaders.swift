@@ -14,6 +14,8 @@ final class LogReaders: EventSource {
     private final class Reader {
         let fd: FileDescriptor
         let query: LogsQuery
+        /// `swiftman events`: lifecycle events, not output lines.
+        var events = false
         let queue = OutputQueue()
         let framer: LineFramer
         /// The history is queued whole however big; only live lines count
@@ -34,6 +36,12 @@ final class LogReaders: EventSource {
             }
         }
 
+        /// One lifecycle event, as the formation printed it.
+        func render(_ event: LifecycleEvent, time: Int) {
+            framer.clock.update(toMillisecond: time, localOffset: WallTime.localOffset(atSecond:))
+            framer.event(event)
+        }
+
         /// One history line, as the formation printed it.
         func render(_ line: OutputHistory.Line, history: OutputHistory) {
             framer.clock.update(toMillisecond: line.time, localOffset: WallTime.localOffset(atSecond:))
@@ -47,7 +55,7 @@ final class LogReaders: EventSource {
 
     private var readers: [Reader] = [] {
         didSet {
-            let following = readers.contains { $0.query.follow }
+            let following = readers.contains { $0.query.follow && !$0.events }
             if following != wasFollowing { onFollowing(following) }
             wasFollowing = following
         }
@@ -76,9 +84,30 @@ final class LogReaders: EventSource {
         if !query.follow && reader.queue.isEmpty { remove(reader) }
     }
 
+    /// Takes over an `events` connection: the events so far, new ones with `follow`.
+    func adoptEvents(fd: FileDescriptor, follow: Bool, json: Bool, kept: EventHistory) {
+        var query = LogsQuery()
+        query.follow = follow
+        query.json = json
+        let reader = Reader(fd: fd, query: query, history: history, width: width())
+        reader.events = true
+        reader.queue.append("ok\n")
+        for (time, event) in kept.all { reader.render(event, time: time) }
+        readers.append(reader)
+        write(reader)
+        if !follow && reader.queue.isEmpty { remove(reader) }
+    }
+
+    /// A lifecycle event just reported: to every events follower.
+    func reported(_ event: LifecycleEvent, time: Int) {
+        for reader in readers where reader.events && reader.query.follow && reader.queue.count <= LogReaders.followBuffer {
+            reader.render(event, time: time)
+        }
+    }
+
     /// A line just kept in the history: to every follower that wants it.
     func relayed(_ line: OutputHistory.Line) {
-        for reader in readers where reader.query.follow && history.matches(label: line.label, targets: reader.query.targets) {
+        for reader in readers where !reader.events && reader.query.follow && history.matches(label: line.label, targets: reader.query.targets) {
             if reader.queue.count > LogReaders.followBuffer {
                 // Too slow: what it has not taken yet goes, and it is told.
                 reader.dropped += 1

@@ -15,6 +15,7 @@ enum CommandTable {
         SignalCommand.command,
         ConnectCommand.command,
         LogsCommand.command,
+        EventsCommand.command,
         WaitCommand.command,
         QuitCommand.command,
         ExportCommand.command,

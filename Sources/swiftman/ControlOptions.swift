@@ -75,6 +75,76 @@ enum ControlCall {
         }
     }
 
+    /// A request whose reply is `ok`, then raw output (`logs`, `events`): the
+    /// output is copied to stdout until the formation closes the connection
+    /// (with `follow`: as long as the formation runs). Returns the exit code.
+    static func stream(_ request: ControlRequest, for command: String, _ args: Arguments,
+                       environment: [String: String], follow: Bool = false) throws -> Int32 {
+        let root = ControlOptions.root(args)
+        let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
+        let fd: FileDescriptor
+        do throws(ControlClient.Failure) {
+            fd = try ControlClient.connect(to: path, timeoutMs: 10_000)
+        } catch {
+            switch error {
+            case .notRunning, .refused: CLI.printError(notRunning(command, root: root, path: path))
+            case .untrusted: CLI.printError("\(command): \(path): the server there does not run as you: not trusting it")
+            case .timedOut: CLI.printError("\(command): \(path): no reply")
+            case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
+            }
+            return 1
+        }
+        defer { fd.close() }
+        do throws(Errno) {
+            try fd.sendAll(Array(request.encoded.utf8))
+        } catch {
+            CLI.printError("\(command): \(path): \(error)")
+            return 1
+        }
+        // A follower waits for lines as long as the formation runs.
+        if follow { fd.clearTimeouts() }
+        var first: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var answered = false
+        while true {
+            let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }
+            guard case .success(let n) = received, n > 0 else {
+                if case .failure(let error) = received {
+                    CLI.printError("\(command): \(error == .wouldBlock ? "no reply within 10s" : "\(error)")")
+                    return 1
+                }
+                break
+            }
+            var chunk = buffer[0..<n]
+            if !answered {
+                first += chunk
+                guard let newline = first.firstIndex(of: 10) else { continue }
+                let line = String(decoding: first[..<newline], as: UTF8.self)
+                if line != "ok" {
+                    guard case .error(let failure)? = ControlReply.parse(line) else {
+                        CLI.printError("\(command): malformed reply from the formation")
+                        return 1
+                    }
+                    CLI.printError("\(command): \(failure.message)")
+                    return exitCode(failure.kind)
+                }
+                answered = true
+                chunk = first[(newline + 1)...]
+            }
+            do throws(Errno) {
+                try FileDescriptor.standardOutput.writeAll(Array(chunk))
+            } catch {
+                // Our reader left (a pipe into head): done.
+                return error == .brokenPipe ? 0 : 1
+            }
+        }
+        if !answered {
+            CLI.printError("\(command): no reply from the formation")
+            return 1
+        }
+        return 0
+    }
+
     /// A name the formation's Procfile does not have is a bad argument, as on
     /// the command line; any other refusal depends on the formation's state.
     static func exitCode(_ kind: ControlErrorKind) -> Int32 {

@@ -279,3 +279,41 @@ private func accepts(port: Int) -> Bool {
         project.expectNothingLeft()
     }
 }
+
+/// `swiftman events`: the lifecycle as data.
+@Suite(.serialized) struct EventsTests {
+    /// `events --json --no-follow` parses and names the instances; `events
+    /// --json` follows a restart and ends (0) when the formation quits.
+    @Test func eventsAsJSONNameTheInstancesAndFollowUntilQuit() throws {
+        let project = try Project(procfile: """
+            web: exec sleep 1000
+            worker: exec sleep 1000
+            """)
+        let swiftman = try project.start(["--socket", project.socket])
+        try swiftman.waitFor(linePrefix: "worker.1 started with pid", from: "system")
+        try swiftman.waitFor(linePrefix: "web.1 started with pid", from: "system")
+
+        let kept = try project.control(["events", "--json", "--no-follow"])
+        #expect(kept.code == 0, "\(kept)")
+        let objects = try kept.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let started = objects.filter { $0["event"] as? String == "started" }
+        #expect(Set(started.compactMap { $0["process"] as? String }) == ["web.1", "worker.1"], "\(objects)")
+        #expect(started.allSatisfy { $0["pid"] is Int && $0["stream"] as? String == "system" })
+
+        let text = try project.control(["events", "--no-follow"])
+        #expect(text.stdout.contains("system   | web.1 started with pid"), "\(text.stdout)")
+
+        let follower = try project.swiftman(["events", "--json", "--socket", project.socket])
+        try follower.waitFor("\"event\":\"started\"")
+        #expect(try project.control(["restart", "worker"]).code == 0)
+        try follower.waitFor("\"action\":\"restarting\"")
+        #expect(try project.control(["quit"]).code == 0)
+        #expect(try follower.wait(timeout: 30) == 0)
+        #expect(follower.stdout.contains("\"event\":\"quit\""), "\(follower.stdout)")
+        #expect(follower.stdout.contains("\"event\":\"stopped\""), "\(follower.stdout)")
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+}

@@ -96,3 +96,14 @@ extension WaitTests {
         #expect(try outcome(sup, ["worker"]) == .reached(["worker.1 ready"]))
     }
 }
+
+extension WaitTests {
+    @Test func eventsRequestsRoundTripAndTheHistoryKeepsTheNewest() throws {
+        for request in [ControlRequest.events(follow: true, json: false), .events(follow: false, json: true), .events(follow: false, json: false)] {
+            #expect(try ControlRequest.parse(Array(request.encoded.utf8.dropLast())) == request)
+        }
+        let kept = EventHistory(limit: 3)
+        for i in 0..<5000 { kept.append(.notice("n\(i)"), time: i) }
+        #expect(kept.all.map(\.event.text) == ["n4997", "n4998", "n4999"])
+    }
+}

@@ -37,7 +37,7 @@ extension Supervisor {
                     stopAll(exitCode: 0, now: now)
                 }
                 emit(.reply(.ok([])))
-            case .hello, .ps, .attach, .wait, .logs:
+            case .hello, .ps, .attach, .wait, .logs, .events:
                 throw ControlFailure("\(request.encoded.dropLast()) is answered by the runtime")
             }
         } catch {

@@ -57,68 +57,6 @@ enum LogsCommand {
         query.timestamp = !args.flag("no-timestamp")
         query.prefix = !args.flag("no-prefix")
 
-        let root = ControlOptions.root(args)
-        let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
-        let fd: FileDescriptor
-        do throws(ControlClient.Failure) {
-            fd = try ControlClient.connect(to: path, timeoutMs: 10_000)
-        } catch {
-            switch error {
-            case .notRunning, .refused: CLI.printError(ControlCall.notRunning(command.name, root: root, path: path))
-            case .untrusted: CLI.printError("logs: \(path): the server there does not run as you: not trusting it")
-            case .timedOut: CLI.printError("logs: \(path): no reply")
-            case .failed(let reason): CLI.printError("logs: \(path): \(reason)")
-            }
-            return 1
-        }
-        defer { fd.close() }
-        do throws(Errno) {
-            try fd.sendAll(Array(ControlRequest.logs(query).encoded.utf8))
-        } catch {
-            CLI.printError("logs: \(path): \(error)")
-            return 1
-        }
-        // A follower waits for lines as long as the formation runs.
-        if query.follow { fd.clearTimeouts() }
-        var first: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var answered = false
-        while true {
-            let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }
-            guard case .success(let n) = received, n > 0 else {
-                if case .failure(let error) = received {
-                    CLI.printError("logs: \(error == .wouldBlock ? "no reply within 10s" : "\(error)")")
-                    return 1
-                }
-                break
-            }
-            var chunk = buffer[0..<n]
-            if !answered {
-                first += chunk
-                guard let newline = first.firstIndex(of: 10) else { continue }
-                let line = String(decoding: first[..<newline], as: UTF8.self)
-                if line != "ok" {
-                    guard case .error(let failure)? = ControlReply.parse(line) else {
-                        CLI.printError("logs: malformed reply from the formation")
-                        return 1
-                    }
-                    CLI.printError("logs: \(failure.message)")
-                    return ControlCall.exitCode(failure.kind)
-                }
-                answered = true
-                chunk = first[(newline + 1)...]
-            }
-            do throws(Errno) {
-                try FileDescriptor.standardOutput.writeAll(Array(chunk))
-            } catch {
-                // Our reader left (a pipe into head): done.
-                return error == .brokenPipe ? 0 : 1
-            }
-        }
-        if !answered {
-            CLI.printError("logs: no reply from the formation")
-            return 1
-        }
-        return 0
+        return try ControlCall.stream(.logs(query), for: command.name, args, environment: environment, follow: query.follow)
     }
 }

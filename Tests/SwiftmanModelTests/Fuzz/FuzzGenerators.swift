@@ -229,7 +229,7 @@ struct GeneratedProcfile {
 /// here, and `FuzzGenerate.request(_:_:)` then not until it has a generator;
 /// FuzzTests checks that each kind's generator makes requests of that kind.
 enum ControlRequestKind: CaseIterable, Equatable {
-    case hello, ps, timings, scale, restart, stop, attach, signal, quit, wait, logs
+    case hello, ps, timings, scale, restart, stop, attach, signal, quit, wait, logs, events
 
     init(_ request: ControlRequest) {
         switch request {
@@ -244,6 +244,7 @@ enum ControlRequestKind: CaseIterable, Equatable {
         case .quit: self = .quit
         case .wait: self = .wait
         case .logs: self = .logs
+        case .events: self = .events
         }
     }
 }
@@ -299,6 +300,7 @@ enum FuzzGenerate {
             query.timestamp = c.below(2) == 0
             query.prefix = c.below(2) == 0
             return .logs(query)
+        case .events: return .events(follow: c.below(2) == 0, json: c.below(2) == 0)
         }
     }
 

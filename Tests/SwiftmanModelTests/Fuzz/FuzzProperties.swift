@@ -215,7 +215,7 @@ enum FuzzProperties {
     /// ControlRequest case must say what its own are.
     static func requestProblem(_ request: ControlRequest) -> String? {
         switch request {
-        case .hello, .ps, .timings, .quit: return nil
+        case .hello, .ps, .timings, .quit, .events: return nil
         case .logs(let query):
             if query.targets.count > 64 { return "\(query.targets.count) logs targets" }
             for name in query.targets where !ControlRequest.isName(name) { return "bad logs target \(show(name))" }
