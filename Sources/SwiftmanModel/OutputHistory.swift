@@ -43,8 +43,8 @@ public final class OutputHistory {
     private var buffers: [Buffer] = [Buffer()]
     private var bufferByName: [String: Int] = [:]
     private var sequence: UInt64 = 0
-    /// Each line as it is kept (`logs -f`).
-    public var onAppend: ((Line) -> Void)?
+    /// Each line as it is kept (`logs -f`): its label, bytes (no newline) and time.
+    public var onAppend: ((_ label: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ time: Int) -> Void)?
 
     public init(budget: Int = OutputHistory.defaultBudget) {
         self.budget = max(0, budget)
@@ -85,9 +85,7 @@ public final class OutputHistory {
         buffer.data.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
         buffer.records.append((sequence, time, start, length, label))
         buffer.used += cost
-        if let onAppend {
-            onAppend(Line(sequence: sequence, time: time, label: label, bytes: Array(UnsafeBufferPointer(start: bytes, count: length))))
-        }
+        onAppend?(label, UnsafeBufferPointer(start: bytes, count: length), time)
     }
 
     /// Keeps a system line (`system` in text logs).

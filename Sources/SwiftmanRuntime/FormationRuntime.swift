@@ -104,7 +104,9 @@ public final class FormationRuntime {
         }
         // Lines are copied out for followers only while there are any.
         logReaders.onFollowing = { [unowned self] following in
-            self.history.onAppend = following ? { [unowned self] line in self.logReaders.relayed(line) } : nil
+            self.history.onAppend = following ? { [unowned self] label, bytes, time in
+                self.logReaders.relayed(label: label, bytes, time: time)
+            } : nil
         }
         loop.add(logReaders)
         server?.onHeld = { [unowned self] request, fd, extra in self.hold(request, fd: fd, extra: extra) }

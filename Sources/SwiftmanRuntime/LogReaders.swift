@@ -44,11 +44,18 @@ final class LogReaders: EventSource {
 
         /// One history line, as the formation printed it.
         func render(_ line: OutputHistory.Line, history: OutputHistory) {
-            framer.clock.update(toMillisecond: line.time, localOffset: WallTime.localOffset(atSecond:))
-            if line.label == OutputHistory.system {
-                framer.event(.notice(String(decoding: line.bytes, as: UTF8.self)))
+            line.bytes.withUnsafeBufferPointer { render(label: line.label, $0, time: line.time) }
+        }
+
+        func render(label: Int, _ bytes: UnsafeBufferPointer<UInt8>, time: Int) {
+            framer.clock.update(toMillisecond: time, localOffset: WallTime.localOffset(atSecond:))
+            if label == OutputHistory.system {
+                framer.event(.notice(String(decoding: bytes, as: UTF8.self)))
+            } else if let base = bytes.baseAddress, bytes.count > 0 {
+                framer.ingest(stream: label, base, bytes.count, now: 0)
+                framer.flushPartial(stream: label)
             } else {
-                (line.bytes + [10]).withUnsafeBufferPointer { framer.ingest(stream: line.label, $0.baseAddress!, $0.count, now: 0) }
+                framer.ingest(stream: label, [10], 1, now: 0)
             }
         }
     }
@@ -106,8 +113,8 @@ final class LogReaders: EventSource {
     }
 
     /// A line just kept in the history: to every follower that wants it.
-    func relayed(_ line: OutputHistory.Line) {
-        for reader in readers where !reader.events && reader.query.follow && history.matches(label: line.label, targets: reader.query.targets) {
+    func relayed(label: Int, _ bytes: UnsafeBufferPointer<UInt8>, time: Int) {
+        for reader in readers where !reader.events && reader.query.follow && history.matches(label: label, targets: reader.query.targets) {
             if reader.queue.count > LogReaders.followBuffer {
                 // Too slow: what it has not taken yet goes, and it is told.
                 reader.dropped += 1
@@ -117,7 +124,7 @@ final class LogReaders: EventSource {
                 reader.framer.event(.notice("logs: \(reader.dropped) lines dropped (this reader did not keep up)"))
                 reader.dropped = 0
             }
-            reader.render(line, history: history)
+            reader.render(label: label, bytes, time: time)
         }
     }
 

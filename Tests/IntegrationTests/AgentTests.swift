@@ -28,6 +28,12 @@ private func accepts(port: Int) -> Bool {
     }
 }
 
+/// A Python web server (on $PORT, for `--ready web=port`) and a sleeper.
+private let webServerAndWorker = """
+    web: exec python3 -u -m http.server --bind 127.0.0.1 $PORT
+    worker: echo working; exec sleep 1000
+    """
+
 @Suite(.serialized) struct AgentTests {
     /// `wait` returns 0 once a Python web server's port accepts, 2 for a name
     /// the Procfile lacks, 124 when its timeout passes first; `quit` stops
@@ -35,10 +41,7 @@ private func accepts(port: Int) -> Bool {
     /// formation's exit code, and nothing is left running.
     @Test func waitForReadyThenQuit() throws {
         let base = freeBasePort(types: 2)
-        let project = try Project(procfile: """
-            web: exec python3 -u -m http.server --bind 127.0.0.1 $PORT
-            worker: echo working; exec sleep 1000
-            """)
+        let project = try Project(procfile: webServerAndWorker)
         let swiftman = try project.start(["-p", "\(base)", "--ready", "web=port", "--socket", project.socket])
         // The socket exists once `start` listens; until then `wait` says nothing runs (1).
         #expect(eventually(timeout: 20) { FileManager.default.fileExists(atPath: project.socket) })
@@ -143,10 +146,7 @@ private func accepts(port: Int) -> Bool {
     /// `quit` leaves nothing running.
     @Test func detachedStartReturnsOnceReadyAndQuitStopsIt() throws {
         let base = freeBasePort(types: 2)
-        let project = try Project(procfile: """
-            web: exec python3 -u -m http.server --bind 127.0.0.1 $PORT
-            worker: echo working; exec sleep 1000
-            """)
+        let project = try Project(procfile: webServerAndWorker)
         let start = ["start", "-D", "-f", project.path("Procfile"), "-p", "\(base)", "--ready", "web=port",
                      "--socket", project.socket]
         // As a script would: out=$(swiftman start -D …) returns only when no
