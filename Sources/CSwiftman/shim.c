@@ -22,6 +22,18 @@
 #include <termios.h>
 #include <unistd.h>
 
+/// `flags` plus an empty signal mask and every disposition default (each
+/// call returns 0 or an errno value: the first failure is returned).
+static int set_flags_and_clean_signals(posix_spawnattr_t *attr, short flags) {
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    int rc = posix_spawnattr_setflags(attr, flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (!rc) rc = posix_spawnattr_setsigmask(attr, &none);
+    if (!rc) rc = posix_spawnattr_setsigdefault(attr, &all);
+    return rc;
+}
+
 int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
              const char *dir, int in_fd, int out_fd, int err_fd, const char *tty_path) {
     int new_session = tty_path != NULL;
@@ -48,18 +60,31 @@ int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
     if (!rc && dir) rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
     if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     // SETSID and SETPGROUP together fail with EPERM: a new session is a new group.
-    flags |= new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
-    if (!rc) rc = posix_spawnattr_setflags(&attr, flags);
+    if (!rc) rc = set_flags_and_clean_signals(&attr, new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP);
     if (!rc && !new_session) rc = posix_spawnattr_setpgroup(&attr, 0);
-    if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
-    if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
     if (!rc) rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
 
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+int sm_spawn_session(pid_t *pid, const char *path, char *const argv[], char *const envp[], int out_fd) {
+    // stdin /dev/null, stdout and stderr on out_fd, in a session of its own:
+    // sm_spawn's terminal case, with a file instead of the terminal.
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int rc = posix_spawn_file_actions_init(&fa);
+    if (rc) return rc;
+    rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    if (!rc) rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    if (!rc) rc = posix_spawnattr_init(&attr);
+    if (rc) { posix_spawn_file_actions_destroy(&fa); return rc; }
+    rc = set_flags_and_clean_signals(&attr, POSIX_SPAWN_SETSID);
+    if (!rc) rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     return rc;

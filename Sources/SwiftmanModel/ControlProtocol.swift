@@ -17,6 +17,29 @@ public enum ControlRequest: Equatable, Sendable {
     /// an attach session (see `AttachFrame`). ROWS and COLS are the client's
     /// terminal size, 0 0 when it has none.
     case attach(target: String, rows: Int, cols: Int)
+    /// `quit` (`swiftman quit`): the formation stops as on Ctrl-C; the reply
+    /// comes once it has stopped: `exit=CODE`, then the disposability report.
+    case quit
+    /// `wait GOAL TARGET…` (`swiftman wait`): the reply comes once every
+    /// target has reached the goal (ok), or can no longer (error).
+    case wait(targets: [String], goal: WaitGoal)
+    /// `logs FLAGS LAST SINCE TARGET…` (`swiftman logs`): the reply is `ok`,
+    /// then the history rendered as asked, raw; with `follow` new lines
+    /// follow until the formation ends.
+    case logs(LogsQuery)
+    /// `events FLAGS` (`swiftman events`): `ok`, then the lifecycle events
+    /// kept so far (FLAGS `j`: as JSON lines), then with `f` new ones until
+    /// the formation ends; `-` for neither.
+    case events(follow: Bool, json: Bool)
+
+    /// Requests whose connection the runtime keeps past the request: their
+    /// reply (or session) comes later.
+    public var holdsConnection: Bool {
+        switch self {
+        case .attach, .quit, .wait, .logs, .events: return true
+        default: return false
+        }
+    }
 
     public struct ScaleItem: Equatable, Sendable {
         public let type: String
@@ -43,6 +66,12 @@ public enum ControlRequest: Equatable, Sendable {
         case .stop(let target): body = "stop \(target)"
         case .signal(let target, let signal): body = "signal \(target) \(signal.rawValue)"
         case .attach(let target, let rows, let cols): body = "attach \(target) \(rows) \(cols)"
+        case .quit: body = "quit"
+        case .wait(let targets, let goal): body = "wait \(goal.rawValue) " + targets.joined(separator: " ")
+        case .logs(let query): body = "logs " + query.encoded
+        case .events(let follow, let json):
+            let flags = (follow ? "f" : "") + (json ? "j" : "")
+            body = "events " + (flags.isEmpty ? "-" : flags)
         }
         return "\(Self.version) \(body)\n"
     }
@@ -61,9 +90,9 @@ public enum ControlRequest: Equatable, Sendable {
         guard words.count >= 2 else { throw ControlFailure("missing command") }
         let args = Array(words.dropFirst(2))
         switch words[1] {
-        case "hello", "ps", "timings":
+        case "hello", "ps", "timings", "quit":
             guard args.isEmpty else { throw ControlFailure("\(words[1]) takes no arguments") }
-            return words[1] == "ps" ? .ps : words[1] == "timings" ? .timings : .hello
+            return ["ps": .ps, "timings": .timings, "quit": .quit][words[1]] ?? .hello
         case "scale":
             guard !args.isEmpty, args.count <= 64 else { throw ControlFailure("scale needs 1 to 64 TYPE=COUNT items") }
             return .scale(try args.map { arg throws(ControlFailure) in try parseScaleItem(arg) })
@@ -81,6 +110,17 @@ public enum ControlRequest: Equatable, Sendable {
                 throw ControlFailure("attach needs TYPE or TYPE.N, then ROWS and COLS (0-65535)")
             }
             return .attach(target: args[0], rows: rows, cols: cols)
+        case "wait":
+            guard args.count >= 2, args.count <= 65, let goal = WaitGoal(rawValue: args[0]),
+                  args.dropFirst().allSatisfy(isName) else {
+                throw ControlFailure("wait needs ready, running or exited, then 1 to 64 TYPE or TYPE.N")
+            }
+            return .wait(targets: Array(args.dropFirst()), goal: goal)
+        case "logs":
+            return .logs(try LogsQuery(words: args))
+        case "events":
+            guard args.count == 1, ["-", "f", "j", "fj"].contains(args[0]) else { throw ControlFailure("events needs FLAGS: f, j, fj or -") }
+            return .events(follow: args[0].contains("f"), json: args[0].contains("j"))
         default:
             throw ControlFailure("unknown command \"\(words[1].prefix(40))\"")
         }
@@ -110,6 +150,58 @@ public enum ControlRequest: Equatable, Sendable {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
                 || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
         }
+    }
+}
+
+/// What `swiftman logs` asks for: which lines, and how they are printed.
+public struct LogsQuery: Equatable, Sendable {
+    /// Types or instances (none: everything, system lines included).
+    public var targets: [String] = []
+    /// The last N lines (after the target filter).
+    public var last: Int?
+    /// Lines printed at or after this many milliseconds since the epoch.
+    public var since: Int?
+    public var follow = false
+    public var json = false
+    public var color = false
+    public var timestamp = true
+    public var prefix = true
+
+    public init() {}
+
+    /// `FLAGS LAST SINCE TARGET…`: FLAGS letters f(ollow) j(son) c(olor)
+    /// t(imestamp) p(refix), `-` for none; LAST and SINCE a number or `-`.
+    var encoded: String {
+        var flags = ""
+        if follow { flags += "f" }
+        if json { flags += "j" }
+        if color { flags += "c" }
+        if timestamp { flags += "t" }
+        if prefix { flags += "p" }
+        return ([flags.isEmpty ? "-" : flags, last.map(String.init) ?? "-", since.map(String.init) ?? "-"] + targets)
+            .joined(separator: " ")
+    }
+
+    init(words: [String]) throws(ControlFailure) {
+        let usage = ControlFailure("logs needs FLAGS (fjctp or -), LAST and SINCE (a number or -), then up to 64 TYPE or TYPE.N")
+        guard words.count >= 3, words.count <= 67 else { throw usage }
+        let flags = words[0]
+        guard flags == "-" || (flags.utf8.count <= 5 && flags.allSatisfy({ "fjctp".contains($0) })
+                                && Set(flags).count == flags.count) else { throw usage }
+        func number(_ text: String, max: Int) throws(ControlFailure) -> Int? {
+            if text == "-" { return nil }
+            guard text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text), n <= max else { throw usage }
+            return n
+        }
+        follow = flags.contains("f")
+        json = flags.contains("j")
+        color = flags.contains("c")
+        timestamp = flags.contains("t")
+        prefix = flags.contains("p")
+        last = try number(words[1], max: 100_000_000)
+        since = try number(words[2], max: 1 << 48)
+        targets = Array(words.dropFirst(3))
+        guard targets.allSatisfy(ControlRequest.isName) else { throw usage }
     }
 }
 

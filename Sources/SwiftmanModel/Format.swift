@@ -43,6 +43,27 @@ public enum Durations {
         return fraction.isEmpty ? "\(ms / 1000)s" : "\(ms / 1000).\(fraction)s"
     }
 
+    /// A duration someone typed, in nanoseconds: plain seconds (`0.5`, `5`)
+    /// or a number with a unit (`500ms`, `2s`, `1.5m`, `1h`); nil for
+    /// anything else, negative, or over a year. Every duration option reads
+    /// its value here.
+    public static func parse(_ text: String) -> Int64? {
+        let units: [(suffix: String, ns: Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        var number = Substring(text)
+        var scale = 1e9
+        for unit in units where text.hasSuffix(unit.suffix) {
+            number = text.dropLast(unit.suffix.count)
+            scale = unit.ns
+            break
+        }
+        // Digits and at most one dot: no sign, exponent, inf or nan.
+        guard !number.isEmpty, number != ".", number.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }),
+              number.utf8.filter({ $0 == 0x2E }).count <= 1, let value = Double(number) else { return nil }
+        let ns = value * scale
+        guard ns <= 86_400e9 * 365 else { return nil }
+        return Int64(ns)
+    }
+
     /// `2m3s`.
     private static func minutes(_ s: Int64) -> String { "\(s / 60)m\(s % 60)s" }
 }

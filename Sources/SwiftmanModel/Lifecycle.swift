@@ -24,6 +24,8 @@ public enum LifecycleEvent: Equatable, Sendable {
     case cannotStart(instance: String, reason: String)
     case signalReceived(signal: Signal)
     case outputClosed
+    /// `swiftman quit`: the formation stops as on Ctrl-C.
+    case quitRequested
     case allFinished
     case nothingToStart
     /// Something the user asked for over the control socket.
@@ -72,6 +74,7 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .cannotStart: return "cannot_start"
         case .signalReceived: return "signal"
         case .outputClosed: return "output_closed"
+        case .quitRequested: return "quit"
         case .allFinished: return "finished"
         case .nothingToStart: return "nothing_to_start"
         case .request: return "request"
@@ -106,6 +109,7 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .cannotStart(let i, let reason): return "\(i) cannot start: \(reason); stopping"
         case .signalReceived(let signal): return "\(Signals.name(signal)) received"
         case .outputClosed: return "output closed"
+        case .quitRequested: return "quit requested"
         case .allFinished: return "all processes have finished"
         case .nothingToStart: return "no processes to start"
         case .request(let action, let targets): return "\(action) \(targets.joined(separator: ", ")) on request"

@@ -16,6 +16,9 @@ public final class LineFramer {
     public var clock = WallClock()
     /// Finds the newlines (memchr's contract).
     private let find: ByteFinder
+    /// Keeps every line relayed, and the system lines (`swiftman logs`).
+    /// Set before the first label is added.
+    public var history: OutputHistory?
 
     private var labels: [Label] = []
     private let systemLabel: Label
@@ -48,6 +51,7 @@ public final class LineFramer {
     /// the current padding widen every prefix, so columns stay aligned.
     public func addLabel(name: String, typeIndex: Int, stream: String = "stdout") -> Int {
         let label = Label(name: name, color: OutputStyle.colorCode(typeIndex: typeIndex), stream: stream)
+        if let history { label.historyID = history.addLabel(name: name, typeIndex: typeIndex, stream: stream) }
         labels.append(label)
         if name.utf8.count > width {
             width = name.utf8.count
@@ -142,11 +146,17 @@ public final class LineFramer {
             let find = self.find
             let longest = lineLimit &+ 1
             var at = p
+            // The lines framed so far that the history has not had yet: given
+            // to it as one run per read, not line by line.
+            let historyID = stream.label.historyID
+            var unkept = at
             while at < count {
                 guard let nl = find(base + at, 10, count &- at) else { break }
                 let end = (UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base) &+ 1
                 let length = end &- at
                 if length > longest {
+                    if unkept < at { history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond) }
+                    unkept = end
                     queue.commit(used)
                     stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + at, count: length))
                     emitPending(stream, complete: true)
@@ -170,6 +180,7 @@ public final class LineFramer {
                 }
                 at = end
             }
+            if unkept < at { history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond) }
             p = at
             queue.commit(used)
         }
@@ -258,6 +269,7 @@ public final class LineFramer {
             systemLabel.stamp(clock)
             // A multi-line event (the report) gets the prefix on every line.
             for line in event.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                history?.appendSystem(String(line), time: clock.millisecond)
                 var message = String(line)
                 message.withUTF8 { emit(systemLabel, $0.baseAddress!, $0.count) }
             }
@@ -267,6 +279,11 @@ public final class LineFramer {
                 + "\",\"stream\":\"system\",\"message\":\"" + JSON.escape(event.text) + "\""
             for field in event.fields { line += ",\"" + field.key + "\":" + field.value.rendered }
             queue.append(line + "}\n")
+            if let history {
+                for text in event.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    history.appendSystem(String(text), time: clock.millisecond)
+                }
+            }
         }
     }
 
@@ -274,6 +291,7 @@ public final class LineFramer {
     /// end in a newline (a split piece, a flushed partial).
     private func emit(_ label: Label, _ bytes: UnsafePointer<UInt8>, _ length: Int) {
         let hasNewline = length > 0 && bytes[length - 1] == 10
+        if label !== systemLabel { history?.append(label: label.historyID, bytes, length, time: clock.millisecond) }
         queue.append(label.bytes)
         switch style.format {
         case .text:

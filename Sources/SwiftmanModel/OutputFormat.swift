@@ -31,6 +31,8 @@ final class Label {
     let name: String
     let color: String
     let stream: String
+    /// Its id in the framer's `history` (`OutputHistory.system` for system).
+    var historyID = OutputHistory.system
     private(set) var bytes: [UInt8] = []
     private var time: (offset: Int, json: Bool)?
     private var stampedTick = Int.min

@@ -11,6 +11,8 @@ public enum ControlClient {
         case refused(String)
         /// The server runs as another user: its answer is not believed.
         case untrusted(UserID)
+        /// No reply within the timeout.
+        case timedOut
         case failed(String)
     }
 
@@ -42,9 +44,10 @@ public enum ControlClient {
         return fd
     }
 
-    /// One request, one reply.
+    /// One request, one reply. `timeoutMs` 0: wait for the reply as long as it takes.
     public static func send(_ request: ControlRequest, to path: String, timeoutMs: Int32 = 10_000) throws(Failure) -> ControlReply {
-        let fd = try connect(to: path, timeoutMs: timeoutMs)
+        let fd = try connect(to: path, timeoutMs: timeoutMs == 0 ? 10_000 : timeoutMs)
+        if timeoutMs == 0 { fd.clearTimeouts() }
         defer { fd.close() }
         var text = request.encoded
         let sent = text.withUTF8 { utf8 in Result { () throws(Errno) in try fd.send(UnsafeRawBufferPointer(utf8)) } }
@@ -64,7 +67,7 @@ public enum ControlClient {
             // the reply it sent first is what counts.
             case .failure(.connectionReset) where sendError != nil || !response.isEmpty: n = 0
             case .failure(.wouldBlock):
-                throw .failed("no reply within \(timeoutMs / 1000) s (is the formation stopped, e.g. with Ctrl-Z?)")
+                throw .timedOut
             case .failure(let error): throw .failed("no reply: \(error)")
             }
             if n == 0 { break }

@@ -22,10 +22,11 @@ final class ControlServer {
     }
     private var clients: [FileDescriptor: Client] = [:]
     private let uid = UserID.current
-    /// Takes over the connection of an `attach` request (with the bytes read
-    /// past its request line): nil once it owns the descriptor, else the
-    /// error reply to send. Without it `attach` is refused.
-    var onAttach: ((_ request: ControlRequest, _ fd: FileDescriptor, _ extra: [UInt8]) -> ControlReply?)?
+    /// Takes over the connection of a request that holds it (`attach`,
+    /// `wait`, `quit`; with the bytes read past its request line): nil once
+    /// it owns the descriptor, else the reply to send now. Without it those
+    /// requests are refused.
+    var onHeld: ((_ request: ControlRequest, _ fd: FileDescriptor, _ extra: [UInt8]) -> ControlReply?)?
 
     /// Held for the formation's life: only its holder may replace or remove
     /// the socket.
@@ -146,12 +147,12 @@ final class ControlServer {
             let answer: ControlReply
             do throws(ControlFailure) {
                 let request = try ControlRequest.parse(line)
-                if case .attach = request {
-                    guard let onAttach else { throw ControlFailure("attach is not available here") }
-                    if let refusal = onAttach(request, fd, Array(client.input[(newline + 1)...])) {
-                        answer = refusal
+                if request.holdsConnection {
+                    guard let onHeld else { throw ControlFailure("\(request.encoded.dropLast()) is not available here") }
+                    if let reply = onHeld(request, fd, Array(client.input[(newline + 1)...])) {
+                        answer = reply
                     } else {
-                        clients[fd] = nil  // an attach session now: no longer ours
+                        clients[fd] = nil  // held elsewhere now: no longer ours
                         return
                     }
                 } else {

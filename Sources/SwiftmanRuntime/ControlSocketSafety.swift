@@ -84,6 +84,7 @@ public enum ControlSocketSafety {
             case .notRunning: return .absent
             case .untrusted(let uid): return .live("it is served by \(Platform.describeUser(uid))")
             case .failed(let reason): return .live(reason)
+            case .timedOut: return .live("no reply within 10 s")
             }
         }
     }

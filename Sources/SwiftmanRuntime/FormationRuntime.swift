@@ -22,6 +22,10 @@ public final class FormationRuntime {
     private var control: ControlSource?
     private var input: ChildInput!
     private var attached: AttachHub!
+    private let held = HeldReplies()
+    private let history: OutputHistory
+    private var logReaders: LogReaders!
+    private let events = EventHistory()
     private var keyboard: InputSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
@@ -46,6 +50,8 @@ public final class FormationRuntime {
         }
         let queue = OutputQueue()
         framer = LineFramer(queue: queue, style: config.style, newlineFinder: ByteSearch.memchr)
+        history = OutputHistory(budget: config.historyBudget)
+        framer.history = history
         var server: ControlServer?
         if let path = config.controlSocket {
             server = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
@@ -66,6 +72,7 @@ public final class FormationRuntime {
 
         signals.onSignal = { [unowned self] signal, now in self.handle(signal: signal, now: now) }
         sink.onReaderGone = { [unowned self] now in
+            if self.config.detached { return }
             self.output.discarding = true
             self.send(.outputClosed, now: now)
         }
@@ -93,7 +100,19 @@ public final class FormationRuntime {
         }
         loop.add(input)
         loop.add(attached)
-        server?.onAttach = { [unowned self] request, fd, extra in self.attach(request, fd: fd, extra: extra) }
+        loop.add(held)
+        let width = config.plan.instances.map { $0.name.utf8.count }.max() ?? 0
+        logReaders = LogReaders(history: history) { [unowned self] in
+            max(width, self.history.labels.map { $0.name.utf8.count }.max() ?? 0)
+        }
+        // Lines are copied out for followers only while there are any.
+        logReaders.onFollowing = { [unowned self] following in
+            self.history.onAppend = following ? { [unowned self] label, bytes, time in
+                self.logReaders.relayed(label: label, bytes, time: time)
+            } : nil
+        }
+        loop.add(logReaders)
+        server?.onHeld = { [unowned self] request, fd, extra in self.hold(request, fd: fd, extra: extra) }
         if let name = config.input, let slot = config.plan.instances.firstIndex(where: { $0.name == name }) {
             let source = InputSource(slot: slot, input: input)
             source.onFinished = { [unowned self] error in
@@ -111,7 +130,7 @@ public final class FormationRuntime {
     /// Descriptors the formation needs: per instance its output pipe (two in
     /// JSON) and its stdin, plus control clients and our own.
     static func descriptorsNeeded(_ instances: Int, _ config: RunConfig) -> Int {
-        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + 16
+        instances * (config.style.format == .json ? 3 : 2) + ControlServer.maxClients + AttachHub.maxSessions + HeldReplies.maxHeld + LogReaders.maxReaders + 16
     }
 
     /// Runs the formation until it has stopped; returns the exit code.
@@ -149,6 +168,8 @@ public final class FormationRuntime {
         sink.flushBlocking(signalFD: signals.fd, giveUp: giveUp)
         sink.close()
         attached.endAll(reason: "the formation has stopped")
+        logReaders.endAll()
+        answerHeld(finalCode: outputFailed && supervisor.exitCode == 0 ? FormationRuntime.outputErrorExitCode : supervisor.exitCode)
         if outputFailed && supervisor.exitCode == 0 { return FormationRuntime.outputErrorExitCode }
         return supervisor.exitCode
     }
@@ -165,6 +186,7 @@ public final class FormationRuntime {
         signalOrphans(.kill)
         Children.reapAllBlocking()
         control?.server.close()
+        answerHeld(finalCode: 1)
         return 1
     }
 
@@ -231,6 +253,7 @@ public final class FormationRuntime {
             case .reply(let answer): reply = answer
             }
         }
+        if held.count > 0 { answerWaits() }
         return reply
     }
 
@@ -343,6 +366,8 @@ public final class FormationRuntime {
 
     private func report(_ event: LifecycleEvent) {
         framer.event(event)
+        events.append(event, time: framer.clock.millisecond)
+        logReaders.reported(event, time: framer.clock.millisecond)
     }
 
     private func watchReadiness(_ instance: InstanceSpec, pid: Int32, check: ReadyCheck) {
@@ -405,6 +430,81 @@ public final class FormationRuntime {
             return send(.control(request), now: now) ?? .refused("no reply")
         default:
             return send(.control(request), now: now) ?? .refused("no reply")
+        }
+    }
+
+    // MARK: held replies: wait, quit
+
+    /// A request that holds its connection: `attach` becomes a session;
+    /// `wait` and `quit` are answered now or held until they can be.
+    private func hold(_ request: ControlRequest, fd: FileDescriptor, extra: [UInt8]) -> ControlReply? {
+        switch request {
+        case .attach:
+            return attach(request, fd: fd, extra: extra)
+        case .logs(let query):
+            guard logReaders.count < LogReaders.maxReaders else { return .refused("busy: \(LogReaders.maxReaders) logs readers already") }
+            for target in query.targets where target != "system" {
+                do throws(ControlFailure) { _ = try supervisor.resolve(target) } catch {
+                    // Scaled to zero still has history: only unknown names are refused.
+                    if error.kind == .badTarget { return .error(error) }
+                }
+            }
+            logReaders.adopt(fd: fd, query: query)
+            return nil
+        case .events(let follow, let json):
+            guard logReaders.count < LogReaders.maxReaders else { return .refused("busy: \(LogReaders.maxReaders) logs readers already") }
+            logReaders.adoptEvents(fd: fd, follow: follow, json: json, kept: events)
+            return nil
+        case .wait(let targets, let goal):
+            let outcome: WaitOutcome
+            do throws(ControlFailure) {
+                outcome = try supervisor.waitOutcome(targets: targets, goal: goal)
+            } catch {
+                return .error(error)
+            }
+            if let reply = FormationRuntime.reply(outcome) { return reply }
+            guard held.count < HeldReplies.maxHeld else { return .refused("busy: \(HeldReplies.maxHeld) requests are waiting already") }
+            held.hold(fd, for: .wait(targets: targets, goal: goal))
+            return nil
+        case .quit:
+            guard held.count < HeldReplies.maxHeld else { return .refused("busy: \(HeldReplies.maxHeld) requests are waiting already") }
+            if let reply = send(.control(request), now: monotonicNow()), case .error = reply { return reply }
+            held.hold(fd, for: .quit)
+            return nil
+        default:
+            return .refused("\(request.encoded.dropLast()) does not hold its connection")
+        }
+    }
+
+    private static func reply(_ outcome: WaitOutcome) -> ControlReply? {
+        switch outcome {
+        case .pending: return nil
+        case .reached(let lines): return .ok(lines)
+        case .failed(let message): return .refused(message)
+        }
+    }
+
+    /// The held waits whose targets got there (or never will), answered.
+    private func answerWaits() {
+        held.answer { purpose in
+            guard case .wait(let targets, let goal) = purpose else { return nil }
+            return FormationRuntime.reply((try? supervisor.waitOutcome(targets: targets, goal: goal)) ?? .pending)
+        }
+    }
+
+    /// The formation has stopped: every `quit` gets the exit code and the
+    /// report; a wait still held can no longer get there (unless for `exited`).
+    private func answerHeld(finalCode: Int32) {
+        let report = supervisor.disposability().encoded
+        held.answer { purpose in
+            switch purpose {
+            case .quit:
+                return .ok(["exit=\(finalCode)"] + report)
+            case .wait(let targets, let goal):
+                let outcome = (try? supervisor.waitOutcome(targets: targets, goal: goal)) ?? .pending
+                if case .reached = outcome { return FormationRuntime.reply(outcome) }
+                return .refused("the formation has stopped before \(targets.joined(separator: ", ")) \(targets.count == 1 ? "was" : "were") \(goal.rawValue)")
+            }
         }
     }
 

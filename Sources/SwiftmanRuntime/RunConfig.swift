@@ -24,6 +24,12 @@ public struct RunConfig: Sendable {
     /// `--report`: the disposability table at the end of a text log, not
     /// just its one line (a JSON log always has the whole event).
     public var fullReport = false
+    /// The background run of `start --detach`: its stdout is a pipe to the
+    /// foreground, which goes away once the formation is up; that stops
+    /// nothing (its output is dropped from then on).
+    public var detached = false
+    /// `--history`: bytes of recent output kept per instance for `logs`.
+    public var historyBudget = OutputHistory.defaultBudget
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,

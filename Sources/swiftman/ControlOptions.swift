@@ -43,13 +43,15 @@ enum ControlOptions {
 enum ControlCall {
     /// Sends `request` to the formation that `args` name and returns the reply's
     /// lines. A failure is printed as `COMMAND: …` and thrown as its exit code.
+    /// `timeout`: how long to wait for the reply (0: as long as it takes),
+    /// and the exit code when it does not come in time.
     static func send(_ request: ControlRequest, for command: String, _ args: Arguments,
-                     environment: [String: String]) throws -> [String] {
+                     environment: [String: String], timeout: (ms: Int32, exitCode: Int32) = (10_000, 1)) throws -> [String] {
         let root = ControlOptions.root(args)
         let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
         let reply: ControlReply
         do throws(ControlClient.Failure) {
-            reply = try ControlClient.send(request, to: path)
+            reply = try ControlClient.send(request, to: path, timeoutMs: timeout.ms)
         } catch {
             switch error {
             case .notRunning, .refused:
@@ -57,6 +59,10 @@ enum ControlCall {
             case .untrusted(let uid):
                 CLI.printError("\(command): \(path): the server there runs as \(Platform.describeUser(uid)), not as you: not trusting its answer (another user may have planted it)")
             case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
+            case .timedOut:
+                CLI.printError("\(command): no reply within \(Durations.setting(Int64(timeout.ms) * 1_000_000))"
+                               + (timeout.exitCode == 1 ? " (is the formation stopped, e.g. with Ctrl-Z?)" : ""))
+                throw CommandExit(code: timeout.exitCode)
             }
             throw CommandExit(code: 1)
         }
@@ -67,6 +73,76 @@ enum ControlCall {
             CLI.printError("\(command): \(failure.message)")
             throw CommandExit(code: exitCode(failure.kind))
         }
+    }
+
+    /// A request whose reply is `ok`, then raw output (`logs`, `events`): the
+    /// output is copied to stdout until the formation closes the connection
+    /// (with `follow`: as long as the formation runs). Returns the exit code.
+    static func stream(_ request: ControlRequest, for command: String, _ args: Arguments,
+                       environment: [String: String], follow: Bool = false) throws -> Int32 {
+        let root = ControlOptions.root(args)
+        let path = try ControlOptions.socketPath(args, root: root, environment: environment).path
+        let fd: FileDescriptor
+        do throws(ControlClient.Failure) {
+            fd = try ControlClient.connect(to: path, timeoutMs: 10_000)
+        } catch {
+            switch error {
+            case .notRunning, .refused: CLI.printError(notRunning(command, root: root, path: path))
+            case .untrusted: CLI.printError("\(command): \(path): the server there does not run as you: not trusting it")
+            case .timedOut: CLI.printError("\(command): \(path): no reply")
+            case .failed(let reason): CLI.printError("\(command): \(path): \(reason)")
+            }
+            return 1
+        }
+        defer { fd.close() }
+        do throws(Errno) {
+            try fd.sendAll(Array(request.encoded.utf8))
+        } catch {
+            CLI.printError("\(command): \(path): \(error)")
+            return 1
+        }
+        // A follower waits for lines as long as the formation runs.
+        if follow { fd.clearTimeouts() }
+        var first: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var answered = false
+        while true {
+            let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }
+            guard case .success(let n) = received, n > 0 else {
+                if case .failure(let error) = received {
+                    CLI.printError("\(command): \(error == .wouldBlock ? "no reply within 10s" : "\(error)")")
+                    return 1
+                }
+                break
+            }
+            var chunk = buffer[0..<n]
+            if !answered {
+                first += chunk
+                guard let newline = first.firstIndex(of: 10) else { continue }
+                let line = String(decoding: first[..<newline], as: UTF8.self)
+                if line != "ok" {
+                    guard case .error(let failure)? = ControlReply.parse(line) else {
+                        CLI.printError("\(command): malformed reply from the formation")
+                        return 1
+                    }
+                    CLI.printError("\(command): \(failure.message)")
+                    return exitCode(failure.kind)
+                }
+                answered = true
+                chunk = first[(newline + 1)...]
+            }
+            do throws(Errno) {
+                try FileDescriptor.standardOutput.writeAll(Array(chunk))
+            } catch {
+                // Our reader left (a pipe into head): done.
+                return error == .brokenPipe ? 0 : 1
+            }
+        }
+        if !answered {
+            CLI.printError("\(command): no reply from the formation")
+            return 1
+        }
+        return 0
     }
 
     /// A name the formation's Procfile does not have is a bad argument, as on
@@ -92,6 +168,16 @@ enum ControlCall {
         }
         for name in try send(request(args.positionals[0]), for: command.name, args, environment: environment) { print(name) }
         return 0
+    }
+
+    /// A `--timeout DURATION` option as milliseconds for the reply's wait
+    /// (0 when not given: as long as it takes).
+    static func timeoutMs(_ args: Arguments) throws(UsageError) -> Int32 {
+        guard let text = args["timeout"] else { return 0 }
+        guard let ns = Durations.parse(text) else {
+            throw UsageError(message: "\(args.source("timeout")): invalid duration \"\(text)\" (e.g. 30, 0.5, 500ms, 2m)")
+        }
+        return Int32(clamping: max(1, ns / 1_000_000))
     }
 
     /// A ControlFailure of the request's own checks, as a usage error.

@@ -5,10 +5,10 @@ import SwiftmanModel
 enum FormationOptions {
     /// How processes are stopped and restarted: shared with `export`.
     static let lifecycle = [
-        Option(long: "timeout", short: "t", valueName: "SECONDS", help: "grace time after the stop signal before SIGKILL (default: 5)"),
+        Option(long: "timeout", short: "t", valueName: "DURATION", help: "grace time after the stop signal before SIGKILL (default: 5)"),
         Option(long: "restart", short: nil, valueName: "POLICY", help: "on-failure (default), always or never; per type: web=always,migrate=never"),
         Option(long: "restart-limit", short: nil, valueName: "N", help: "more than N failures in a row (none after a run of 10 s) or within the window stop the formation (default: 10; per type: web=3)"),
-        Option(long: "restart-window", short: nil, valueName: "SECONDS", help: "more than the restart limit within this many seconds stops the formation too (default: 60)"),
+        Option(long: "restart-window", short: nil, valueName: "DURATION", help: "more than the restart limit within this long stops the formation too (default: 60)"),
         Option(long: "stop-signal", short: nil, valueName: "SIGNAL", help: "signal that asks a process to stop (default: TERM; per type: web=QUIT)"),
     ]
 
@@ -18,7 +18,7 @@ enum FormationOptions {
                help: "when a type is ready: port, line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
         Option(long: "after", short: nil, valueName: "TYPE=DEP+DEP",
                help: "start a type once its dependencies are ready; stop it before them (repeatable)", repeatable: true),
-        Option(long: "ready-timeout", short: nil, valueName: "SECONDS",
+        Option(long: "ready-timeout", short: nil, valueName: "DURATION",
                help: "a dependency not ready this long after starting stops the formation (default: 60)"),
     ]
 
@@ -53,10 +53,10 @@ enum FormationOptions {
 
     static func seconds(_ args: Arguments, _ name: String, default fallback: Double) throws(UsageError) -> Int64 {
         guard let text = args[name] else { return Int64(fallback * 1e9) }
-        guard let value = Double(text), value >= 0, value <= 86_400 * 365 else {
-            throw UsageError(message: "\(args.source(name)): invalid number of seconds \"\(text)\"")
+        guard let ns = Durations.parse(text) else {
+            throw UsageError(message: "\(args.source(name)): invalid duration \"\(text)\" (e.g. 5, 0.5, 500ms, 2m)")
         }
-        return Int64(value * 1e9)
+        return ns
     }
 
     static func perType<V>(_ args: Arguments, _ name: String, default fallback: V, plan: FormationPlan,

@@ -17,6 +17,12 @@
 int sm_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
              const char *dir, int in_fd, int out_fd, int err_fd, const char *tty_path);
 
+/// Spawns `path` in a new session (setsid: no controlling terminal, its
+/// own process group), stdin on /dev/null, stdout and stderr on `out_fd`,
+/// every other descriptor closed, signal mask empty and dispositions
+/// default (`start --detach`). Returns 0 or an errno value.
+int sm_spawn_session(pid_t *pid, const char *path, char *const argv[], char *const envp[], int out_fd);
+
 /// pipe2(O_CLOEXEC); the read end (fds[0]) also gets O_NONBLOCK when asked.
 int sm_pipe(int fds[2], int nonblock_read);
 /// Bytes waiting to be read from `fd` (FIONREAD), or 0.

@@ -30,7 +30,14 @@ extension Supervisor {
                 let names = try send(signal, to: target)
                 emit(.report(.request(action: "sending \(signal) to", targets: names)), at: mark)
                 emit(.reply(.ok(names)))
-            case .hello, .ps, .attach:
+            case .quit:
+                // As Ctrl-C: the first cause of a shutdown sets the exit code.
+                if phase == .running {
+                    emit(.report(.quitRequested))
+                    stopAll(exitCode: 0, now: now)
+                }
+                emit(.reply(.ok([])))
+            case .hello, .ps, .attach, .wait, .logs, .events:
                 throw ControlFailure("\(request.encoded.dropLast()) is answered by the runtime")
             }
         } catch {

@@ -158,6 +158,7 @@ extension Supervisor {
     /// Handles an instance that ended by itself while the formation runs.
     func decide(_ slot: Int, status: ExitStatus, now: Int64) {
         let spec = instances[slot].spec
+        instances[slot].lastExit = status
         let policy = config.restart[spec.type]
         if policy == .never {
             stopAll(exitCode: status.code, now: now)

@@ -43,6 +43,8 @@ public final class Supervisor {
         public internal(set) var restarts = 0
         /// Restarts asked for over the control socket.
         public internal(set) var requestedRestarts = 0
+        /// How its last process ended by itself (`wait` names it).
+        public internal(set) var lastExit: ExitStatus?
         var recentFailures: [Int64] = []
         /// Failures since the last healthy run (one of at least the backoff reset).
         var failuresInARow = 0

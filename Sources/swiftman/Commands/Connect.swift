@@ -45,6 +45,7 @@ enum ConnectCommand {
                 // As for every control command: only a server of our uid (or root) is believed.
                 CLI.printError("connect: \(path): the server there does not run as you: not trusting it (another user may have planted it)")
             case .connect(.failed(let reason)): CLI.printError("connect: \(path): \(reason)")
+            case .connect(.timedOut): CLI.printError("connect: \(path): no reply")
             case .send(let error): CLI.printError("connect: \(path): \(error)")
             case .noReply(let error): CLI.printError("connect: no reply from the formation\(error.map { ": \($0)" } ?? "")")
             case .refused(let failure):

@@ -16,12 +16,28 @@ enum StartCommand {
             With --input TARGET, each line typed (or piped) on swiftman's stdin goes to
             that instance's stdin, so a debugger's prompt there can be answered; to attach
             another terminal to an instance, see `swiftman connect`.
+            With -D (--detach) it runs in the background once everything is checked, and
+            returns when every instance has started and every type with a --ready check
+            is ready (exit 0 and a line naming its pid and socket); if a type fails first,
+            its last lines are printed, the formation is stopped and the exit code is not 0.
+            Then: swiftman logs, ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
-            + OutputOptions.options + [ControlOptions.socket],
+            + OutputOptions.options + [ControlOptions.socket, detach, history],
         positionals: .types, run: run)
 
+    static let detach = Option(long: "detach", short: "D", valueName: nil,
+                               help: "run in the background; return once everything has started and is ready")
+
+    static let history = Option(long: "history", short: nil, valueName: "SIZE",
+                                help: "recent output kept per instance for `swiftman logs` (default: 256k; 0: none)")
+
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
+        // The background run of `start -D`: it runs the formation (its children
+        // do not see the marker).
+        let background = environment[Detach.marker] != nil
+        var environment = environment
+        environment[Detach.marker] = nil
         guard let args = try command.arguments(raw, environment: environment) else { return 0 }
         if Platform.closedStandardDescriptors.contains(1) {
             throw Diagnostic("stdout", "closed when swiftman started: the formation's output would go nowhere (redirect it to /dev/null to discard it)")
@@ -46,6 +62,17 @@ enum StartCommand {
         // `check`. Blocked before any thread or child exists; one that comes
         // between here and the loop waits in the signalfd.
         SignalSource.installForStart()
+        if let text = args["history"] {
+            guard let budget = OutputHistory.parseBudget(text) else {
+                throw UsageError(message: "\(args.source("history")): invalid size \"\(text)\" (e.g. 0, 65536, 256k, 4m)")
+            }
+            config.historyBudget = budget
+        }
+        if args.flag("detach") && !background {
+            if config.input != nil { throw UsageError(message: "--input reads swiftman's stdin: not with --detach") }
+            return try Detach.run(config: config, arguments: raw, environment: environment)
+        }
+        config.detached = background
         let loop = try FormationRuntime(config: config)
         return loop.run()
     }

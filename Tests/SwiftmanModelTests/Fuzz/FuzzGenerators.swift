@@ -229,7 +229,7 @@ struct GeneratedProcfile {
 /// here, and `FuzzGenerate.request(_:_:)` then not until it has a generator;
 /// FuzzTests checks that each kind's generator makes requests of that kind.
 enum ControlRequestKind: CaseIterable, Equatable {
-    case hello, ps, timings, scale, restart, stop, attach, signal
+    case hello, ps, timings, scale, restart, stop, attach, signal, quit, wait, logs, events
 
     init(_ request: ControlRequest) {
         switch request {
@@ -241,6 +241,10 @@ enum ControlRequestKind: CaseIterable, Equatable {
         case .stop: self = .stop
         case .attach: self = .attach
         case .signal: self = .signal
+        case .quit: self = .quit
+        case .wait: self = .wait
+        case .logs: self = .logs
+        case .events: self = .events
         }
     }
 }
@@ -280,6 +284,23 @@ enum FuzzGenerate {
             return .attach(target: target(&c), rows: size(&c), cols: size(&c))
         case .signal:
             return .signal(target: target(&c), signal: Signal(Int32(1 + c.below(64))))
+        case .quit: return .quit
+        case .wait:
+            // At most 64 targets of at most 40 bytes: the line stays under maxLength.
+            let targets = (0...c.below(64)).map { _ in name(&c, maxLength: c.below(2) == 0 ? 8 : 40, dots: true) }
+            return .wait(targets: targets, goal: WaitGoal.allCases[c.below(WaitGoal.allCases.count)])
+        case .logs:
+            var query = LogsQuery()
+            query.targets = (0..<c.below(65)).map { _ in name(&c, maxLength: c.below(2) == 0 ? 8 : 40, dots: true) }
+            query.last = c.below(2) == 0 ? nil : c.below(100_000_001)
+            query.since = c.below(2) == 0 ? nil : c.below(1 << 48)
+            query.follow = c.below(2) == 0
+            query.json = c.below(2) == 0
+            query.color = c.below(2) == 0
+            query.timestamp = c.below(2) == 0
+            query.prefix = c.below(2) == 0
+            return .logs(query)
+        case .events: return .events(follow: c.below(2) == 0, json: c.below(2) == 0)
         }
     }
 

@@ -215,7 +215,17 @@ enum FuzzProperties {
     /// ControlRequest case must say what its own are.
     static func requestProblem(_ request: ControlRequest) -> String? {
         switch request {
-        case .hello, .ps, .timings: return nil
+        case .hello, .ps, .timings, .quit, .events: return nil
+        case .logs(let query):
+            if query.targets.count > 64 { return "\(query.targets.count) logs targets" }
+            for name in query.targets where !ControlRequest.isName(name) { return "bad logs target \(show(name))" }
+            if let last = query.last, !(0...100_000_000).contains(last) { return "bad logs last \(last)" }
+            if let since = query.since, !(0...(1 << 48)).contains(since) { return "bad logs since \(since)" }
+            return nil
+        case .wait(let targets, _):
+            if !(1...64).contains(targets.count) { return "\(targets.count) wait targets" }
+            for name in targets where !ControlRequest.isName(name) { return "bad wait target \(show(name))" }
+            return nil
         case .scale(let items):
             if !(1...64).contains(items.count) { return "\(items.count) scale items" }
             for item in items where !ControlRequest.isName(item.type) || item.type.utf8.contains(0x2E) || !(0...10_000).contains(item.count) {
