@@ -131,6 +131,7 @@ extension Supervisor {
             switch instances[slot].state {
             case .running, .stopping:
                 stop(slot, now: now, intent: .restart)
+                instances[slot].restartingForChange = false
             case .waiting:
                 break
             case .pending, .backoff, .exited:
@@ -175,6 +176,7 @@ extension Supervisor {
                     // exit status, 143 for SIGTERM, is no crash).
                     let stoppedByShutdown = phase != .running && instance.stopSignalledAt != nil
                     if instance.intent == .hold || status == nil || stoppedByShutdown { state = .stopped }
+                    else if isWatched(instance.spec.type) { state = .awaitingChange }
                     else { state = status!.isSuccess ? .done : .crashed }
                 }
                 var uptime: Int64 = 0

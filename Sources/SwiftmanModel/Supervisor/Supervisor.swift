@@ -43,6 +43,11 @@ public final class Supervisor {
         public internal(set) var restarts = 0
         /// Restarts asked for over the control socket.
         public internal(set) var requestedRestarts = 0
+        /// Restarts caused by a change to its files (`--watch`), or to its
+        /// dependency's.
+        public internal(set) var changeRestarts = 0
+        /// It is being stopped to restart for a change.
+        var restartingForChange = false
         var recentFailures: [Int64] = []
         /// Failures since the last healthy run (one of at least the backoff reset).
         var failuresInARow = 0
@@ -113,6 +118,11 @@ public final class Supervisor {
     var queuedAt: Int64 = 0
     /// Spawns made by the input being handled.
     var launchesThisInput = 0
+    /// `--watch`: changes waiting for their type's quiet period to end.
+    var pendingChanges: [String: PendingChange] = [:]
+    /// Types restarted for a change whose dependents restart once they are
+    /// ready again.
+    var cascade: Set<String> = []
 
     public init(plan: FormationPlan, config: SupervisorConfig, spawner: @escaping Spawner) {
         self.plan = plan
@@ -136,7 +146,9 @@ public final class Supervisor {
         case .outputFailed(let code): stopAll(exitCode: code, now: now)
         case .timers: timersDue(now: now)
         case .control(let request): control(request, now: now)
+        case .changed(let type, let paths): changed(type: type, paths: paths, now: now)
         }
+        if !cascade.isEmpty && phase == .running { restartDependents(now: now) }
         return effects
     }
 
@@ -162,6 +174,7 @@ public final class Supervisor {
         var deadlines: [Int64] = []
         if case .stopping(let deadline, false) = phase { deadlines.append(deadline) }
         if !queued.isEmpty && phase == .running { deadlines.append(queuedAt) }
+        if phase == .running { deadlines += pendingChanges.values.map(\.due) }
         for instance in instances {
             switch instance.state {
             case .backoff(let until) where phase == .running: deadlines.append(until)

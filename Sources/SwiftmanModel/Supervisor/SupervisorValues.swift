@@ -9,6 +9,17 @@ public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// `--watch`: which types restart on a change to their files, and the quiet
+/// period after the last change before they do.
+public struct WatchSettings: Equatable, Sendable {
+    public var types: Set<String> = []
+    public var delay: Int64 = 200_000_000
+    public init(types: Set<String> = [], delay: Int64 = 200_000_000) {
+        self.types = types
+        self.delay = delay
+    }
+}
+
 /// Restart, stop and crash-loop rules. Times are nanoseconds.
 public struct SupervisorConfig: Equatable, Sendable {
     public var timeout: Int64 = 5_000_000_000
@@ -23,6 +34,8 @@ public struct SupervisorConfig: Equatable, Sendable {
     public var backoffReset: Int64 = 10_000_000_000
     /// `--ready`, `--after`, `--ready-timeout`.
     public var readiness = ReadinessConfig()
+    /// `--watch`, `--watch-delay`.
+    public var watch = WatchSettings()
 
     public init() {}
 }
