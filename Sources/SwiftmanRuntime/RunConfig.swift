@@ -24,6 +24,11 @@ public struct RunConfig: Sendable {
     /// `--report`: the disposability table at the end of a text log, not
     /// just its one line (a JSON log always has the whole event).
     public var fullReport = false
+    /// `--watch`: which changed files restart which type (nil: no watching).
+    public var watch: WatchMatcher?
+    /// Tests only (`SWIFTMAN_TEST_INOTIFY_WATCHES`): inotify refuses watches
+    /// past this many, as if `fs.inotify.max_user_watches` were reached.
+    public var injectedWatchLimit: Int?
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,

@@ -18,7 +18,7 @@ enum StartCommand {
             another terminal to an instance, see `swiftman connect`.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
-            + OutputOptions.options + [ControlOptions.socket],
+            + OutputOptions.options + [ControlOptions.socket] + FormationOptions.watch,
         positionals: .types, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
@@ -40,6 +40,9 @@ enum StartCommand {
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
         config.fullReport = args.flag("report")
+        let gitignore = (try? FileSystem.read(FileSystem.join(root, ".gitignore"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        config.watch = try FormationOptions.watchMatcher(args, plan: plan, gitignore: gitignore)
+        config.injectedWatchLimit = environment["SWIFTMAN_TEST_INOTIFY_WATCHES"].flatMap { Int($0) }
         // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
         // signalfd), and only from here on: while it reads the project (a FIFO
         // `.env`, `-e <(a hung helper)`) a signal ends it at once, as it ends
