@@ -1,0 +1,134 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `--watch`: real files, the real binary, inotify. Every wait reads output
+/// (no sleeps); absences are checked over a window with `expectAbsent`.
+@Suite struct WatchTests {
+    let server = "python3 -u \(resource("watched.py"))"
+
+    func project(_ procfile: String) throws -> Project {
+        let project = try Project(procfile: procfile)
+        try FileManager.default.createDirectory(atPath: project.path("lib"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.path("build"), withIntermediateDirectories: true)
+        try project.write("app.py", "print('app')\n")
+        try project.write(".gitignore", "build/\n")
+        return project
+    }
+
+    func changedLines(_ swiftman: Swiftman, _ type: String) -> [String] {
+        swiftman.messages(from: "system").filter { $0.hasPrefix("\(type): ") && $0.contains(" changed (") }
+    }
+
+    @Test func aChangeToAWatchedFileRestartsOnlyThatType() throws {
+        let project = try project("web: \(server)\nworker: sleep 300\n")
+        let swiftman = try project.start(["--watch", "web=**/*.py", "--watch-delay", "0.1"])
+        let first = try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        let worker = try #require(swiftman.startedPid("worker.1"))
+        try project.write("lib/db.py", "x = 1\n")
+        try swiftman.waitFor("web: 1 file changed (lib/db.py): restarting")
+        let oldPid = first.split(separator: " ")[1]
+        try swiftman.waitFor("a new web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 2 }
+        let lines = swiftman.messages(from: "web.1")
+        // The old group stopped gracefully (and was drained) before the new one started.
+        #expect(lines == [first, "stopping \(oldPid)", lines[2]])
+        #expect(!lines[2].hasPrefix("up \(oldPid) "))
+        #expect(swiftman.startedPid("worker.1") == worker)
+        // An unwatched file and a .gitignored directory restart nothing.
+        try project.write("README.md", "hello\n")
+        try project.write("build/out.py", "y = 2\n")
+        try project.write("lib/db.py.swp", "swap\n")
+        swiftman.expectAbsent("a second change", for: 1.5) { text in
+            messages(from: "system", in: text).filter { $0.contains(" changed (") }.count > 1
+        }
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func writesInQuickSuccessionGiveOneRestart() throws {
+        let project = try project("web: \(server)\n")
+        let swiftman = try project.start(["--watch", "web", "--watch-delay", "0.5"])
+        try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        for i in 0..<5 { try project.write("lib/db.py", "x = \(i)\n") }
+        try swiftman.waitFor("web: 1 file changed (lib/db.py): restarting")
+        try swiftman.waitFor("a new web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 2 }
+        swiftman.expectAbsent("a second restart", for: 1.5) { messages(from: "system", in: $0).filter { $0.contains(" changed (") }.count > 1 }
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func aCrashedTypeStartsAgainAfterAChange() throws {
+        let project = try project("web: python3 -u app.py\nother: sleep 300\n")
+        try project.write("app.py", "import sys\nprint('broken')\nsys.exit(3)\n")
+        let swiftman = try project.start(["--watch", "web=*.py", "--restart", "never", "--watch-delay", "0.1"])
+        try swiftman.waitFor("web.1 exited with code 3: waiting for a change to its files")
+        try project.write("app.py", "import time\nprint('fixed', flush=True)\ntime.sleep(300)\n")
+        try swiftman.waitFor(line: "fixed", from: "web.1")
+        #expect(swiftman.messages(from: "system").contains("web: 1 file changed (app.py): starting"))
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func aDependentRestartsOnceItsDependencyIsReadyAgain() throws {
+        let project = try project("db: \(server)\nweb: echo web up; exec sleep 300\n")
+        let swiftman = try project.start(["--watch", "db=version.txt", "--ready", "db=line:up", "--after", "web=db",
+                                          "--watch-delay", "0.1"])
+        try swiftman.waitFor(line: "web up", from: "web.1")
+        let web = try #require(swiftman.startedPid("web.1"))
+        try project.write("version.txt", "2\n")
+        try swiftman.waitFor(linePrefix: "up ", from: "db.1")
+        try swiftman.waitFor("db is ready again: restarting web.1")
+        try swiftman.waitFor("web's second run") { messages(from: "web.1", in: $0).count == 2 }
+        #expect(swiftman.startedPid("web.1") != web)
+        let system = swiftman.messages(from: "system")
+        let readyAgain = try #require(system.lastIndex { $0.hasPrefix("db.1 ready after") })
+        let webRestart = try #require(system.firstIndex(of: "db is ready again: restarting web.1"))
+        #expect(readyAgain < webRestart)
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func aDirectoryCreatedAfterStartIsWatched() throws {
+        let project = try project("web: \(server)\n")
+        let swiftman = try project.start(["--watch", "web=**/*.py", "--watch-delay", "0.1"])
+        try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        try FileManager.default.createDirectory(atPath: project.path("lib/new/deeper"), withIntermediateDirectories: true)
+        try project.write("lib/new/deeper/m.py", "z = 1\n")
+        try swiftman.waitFor("lib/new/deeper/m.py")
+        try swiftman.waitFor("a new web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 2 }
+        // Once the first restart has settled, a later write in it restarts again.
+        try project.write("lib/new/deeper/m.py", "z = 2\n")
+        try swiftman.waitFor("a third web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 3 }
+        // A deleted directory is dropped: deleting it is a change, nothing breaks.
+        try FileManager.default.removeItem(atPath: project.path("lib/new"))
+        try swiftman.waitFor("a fourth web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 4 }
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func theWatchLimitIsAClearErrorAtStart() throws {
+        let project = try project("web: sleep 300\n")
+        let result = try project.run(["start", "-f", project.path("Procfile"), "--watch", "web"],
+                                     environment: ["SWIFTMAN_TEST_INOTIFY_WATCHES": "1"])
+        #expect(result.code != 0)
+        // The top, lib (build is .gitignored): two directories.
+        #expect(result.stderr.contains("watching needs 2 directories, but fs.inotify.max_user_watches is 1"))
+        #expect(!result.stdout.contains("started"))
+        project.expectNothingLeft()
+    }
+
+    @Test func watchNeedsAKnownType() throws {
+        let project = try project("web: sleep 300\n")
+        let result = try project.run(["start", "-f", project.path("Procfile"), "--watch", "api=*.py"])
+        #expect(result.code == 2)
+        #expect(result.stderr.contains("--watch: unknown process type \"api\""))
+        let outside = try project.run(["start", "-f", project.path("Procfile"), "--watch", "web=../x"])
+        #expect(outside.stderr.contains("leaves the Procfile's directory"))
+        project.expectNothingLeft()
+    }
+}
