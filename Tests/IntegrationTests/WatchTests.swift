@@ -104,8 +104,31 @@ import Testing
         try project.write("lib/new/deeper/m.py", "z = 2\n")
         try swiftman.waitFor("a third web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 3 }
         // A deleted directory is dropped: deleting it is a change, nothing breaks.
+        // (Well after the last start: a third change right after a restart
+        // would look like a loop; see aProgramWritingItsOwnLogDoesNotLoop.)
+        swiftman.keepReading(for: 1.5)
         try FileManager.default.removeItem(atPath: project.path("lib/new"))
         try swiftman.waitFor("a fourth web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 4 }
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func aProgramWritingItsOwnLogDoesNotLoop() throws {
+        // It appends to log/web.log inside the watched tree at every start;
+        // the file closes when it is stopped: each restart causes the next.
+        let project = try project("web: \(server) >> log/web.log; echo done\n")
+        try FileManager.default.createDirectory(atPath: project.path("log"), withIntermediateDirectories: true)
+        let swiftman = try project.start(["--watch", "web", "--watch-delay", "0.1"])
+        try swiftman.waitFor("a loop; watching web pauses until a change from outside")
+        #expect(swiftman.messages(from: "system").contains { $0.hasPrefix("web: changed by itself 3 times in a row while starting or stopping (log/web.log") })
+        let changes = changedLines(swiftman, "web").count
+        swiftman.expectAbsent("another restart", for: 2) { text in
+            messages(from: "system", in: text).filter { $0.contains(" changed (") }.count > changes
+        }
+        // A change from outside (well after its last start) restarts it again.
+        try project.write("app.py", "print('edited')\n")
+        try swiftman.waitFor("web: 1 file changed (app.py): restarting")
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
         project.expectNothingLeft()

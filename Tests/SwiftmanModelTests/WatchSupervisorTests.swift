@@ -104,6 +104,48 @@ import Testing
         #expect(host.spawned.filter { $0.name == "web.1" }.count == 1)
     }
 
+    @Test func restartsCausedOnlyByItsOwnChangesAreALoop() throws {
+        let (sup, host) = try watching()
+        sup.start(now: 0)
+        var t: Int64 = 0
+        // Each restart's exit closes its log: a change while it stops.
+        for run in 1...2 {
+            sup.send(.changed(type: "web", paths: ["log/web.log"]), now: t + 100 * ms)
+            sup.tick(now: t + 300 * ms)
+            sup.childExited(pid: host.pid("web.1"), status: .signaled(.terminate), now: t + 400 * ms)
+            #expect(host.spawned.count == 2 + run)
+            t += 400 * ms
+        }
+        sup.send(.changed(type: "web", paths: ["log/web.log"]), now: t + 100 * ms)
+        sup.tick(now: t + 300 * ms)
+        #expect(host.spawned.count == 4)                      // the third is not made
+        #expect(host.messages.last?.hasPrefix("web: changed by itself 3 times in a row while starting or stopping (log/web.log)") == true)
+        #expect(sup.supervisor.watchPaused == ["web"])
+        // Its own changes are ignored now; one from outside (later than the
+        // window after its start) resumes watching and restarts it.
+        sup.send(.changed(type: "web", paths: ["log/web.log"]), now: t + 500 * ms)
+        sup.tick(now: t + 800 * ms)
+        #expect(host.signals.count == 2)
+        sup.send(.changed(type: "web", paths: ["app.py"]), now: t + 5 * second)
+        sup.tick(now: t + 6 * second)
+        #expect(host.signals.count == 3 && sup.supervisor.watchPaused.isEmpty)
+        #expect(host.messages.filter { $0.contains("a loop") }.count == 1)
+    }
+
+    @Test func changesFromOutsideAreNeverALoop() throws {
+        let (sup, host) = try watching()
+        sup.start(now: 0)
+        var t: Int64 = 0
+        for _ in 1...5 {
+            t += 3 * second                                   // well after the last start
+            sup.send(.changed(type: "web", paths: ["app.py"]), now: t)
+            sup.tick(now: t + 200 * ms)
+            sup.childExited(pid: host.pid("web.1"), status: .signaled(.terminate), now: t + 300 * ms)
+        }
+        #expect(host.spawned.filter { $0.name == "web.1" }.count == 6)
+        #expect(sup.supervisor.watchPaused.isEmpty)
+    }
+
     @Test func dependentsRestartOnceItIsReadyAgain() throws {
         let (sup, host) = try watching("db: a\nweb: b\napi: c\n", types: ["db"]) { config in
             config.readiness.checks = ["db": .port]

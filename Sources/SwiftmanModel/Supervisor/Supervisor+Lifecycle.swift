@@ -114,6 +114,7 @@ extension Supervisor {
             if instances[slot].killedAfterGrace { stats[type, default: .init(type: type)].killed += 1 }
         }
         instances[slot].state = .exited(status)
+        instances[slot].endedAt = now
         guard phase == .running else {
             shutdownEnded = now
             advanceShutdown(now: now)

@@ -9,6 +9,9 @@ extension Supervisor {
         var paths: [String] = []
         var seen: Set<String> = []
         var due: Int64 = 0
+        /// Every change came while the type started, stopped or had just
+        /// ended: it may have made them itself.
+        var ownOnly = true
     }
 
     func isWatched(_ type: String) -> Bool { config.watch.types.contains(type) }
@@ -23,7 +26,14 @@ extension Supervisor {
     /// period starts again.
     func changed(type: String, paths: [String], now: Int64) {
         guard phase == .running, isWatched(type), !paths.isEmpty else { return }
+        let own = mayHaveMade(type, now: now)
+        if watchPaused.contains(type) {
+            guard !own else { return }
+            watchPaused.remove(type)
+            selfCausedRestarts[type] = nil
+        }
         var pending = pendingChanges[type] ?? PendingChange()
+        if !own { pending.ownOnly = false }
         for path in paths where pending.seen.insert(path).inserted { pending.paths.append(path) }
         pending.due = now + config.watch.delay
         pendingChanges[type] = pending
@@ -34,6 +44,7 @@ extension Supervisor {
         for type in plan.procfile.types.map(\.name) {
             guard let pending = pendingChanges[type], pending.due <= now else { continue }
             pendingChanges[type] = nil
+            if isLoop(type, pending, now: now) { continue }
             restartForChange(type, pending, now: now)
         }
     }
@@ -66,6 +77,48 @@ extension Supervisor {
         let named = Array(change.paths.prefix(WatchMatcher.namedPaths))
         emit(.report(.changed(type: type, paths: named, count: change.paths.count,
                               action: restarting ? "restarting" : "starting")), at: mark)
+    }
+
+    /// Whether `type` may itself have made a change seen at `now`: one of its
+    /// instances is stopping to restart, waits to start, or started, became
+    /// ready or ended within `ownChangeWindow` (a log written at start, a
+    /// file closed at exit, an asset compiled while starting up).
+    func mayHaveMade(_ type: String, now: Int64) -> Bool {
+        let window = config.watch.ownChangeWindow
+        return members(of: type).contains { slot in
+            let instance = instances[slot]
+            switch instance.state {
+            case .stopping: return instance.intent == .restart
+            case .pending: return true
+            case .running:
+                return awaitsReadiness(instance) || now - max(instance.startedAt, instance.readyAt ?? 0) < window
+            case .backoff, .exited: return instance.endedAt.map { now - $0 < window } ?? false
+            case .waiting: return false
+            }
+        }
+    }
+
+    /// Counts a restart caused only by the type's own changes; the
+    /// `loopRestarts`-th in a row within `loopWindow` is a loop: said once,
+    /// it does not happen, and watching the type pauses until a change from
+    /// outside. A change from outside starts the count again.
+    func isLoop(_ type: String, _ change: PendingChange, now: Int64) -> Bool {
+        guard change.ownOnly else {
+            selfCausedRestarts[type] = nil
+            return false
+        }
+        var recent = (selfCausedRestarts[type] ?? []).filter { now - $0 < config.watch.loopWindow }
+        recent.append(now)
+        guard recent.count >= config.watch.loopRestarts else {
+            selfCausedRestarts[type] = recent
+            return false
+        }
+        selfCausedRestarts[type] = nil
+        watchPaused.insert(type)
+        let named = change.paths.prefix(WatchMatcher.namedPaths).joined(separator: ", ")
+        emit(.report(.notice("\(type): changed by itself \(recent.count) times in a row while starting or stopping (\(named)): "
+                             + "a loop; watching \(type) pauses until a change from outside (see --watch-ignore)")))
+        return true
     }
 
     /// An instance of a watched type ended in a way that would stop the

@@ -48,6 +48,8 @@ public final class Supervisor {
         public internal(set) var changeRestarts = 0
         /// It is being stopped to restart for a change.
         var restartingForChange = false
+        /// When its last run ended.
+        var endedAt: Int64?
         var recentFailures: [Int64] = []
         /// Failures since the last healthy run (one of at least the backoff reset).
         var failuresInARow = 0
@@ -123,6 +125,10 @@ public final class Supervisor {
     /// Types restarted for a change whose dependents restart once they are
     /// ready again.
     var cascade: Set<String> = []
+    /// Per type: when its recent restarts caused only by its own changes were.
+    var selfCausedRestarts: [String: [Int64]] = [:]
+    /// Types whose watching is paused after a loop, until a change from outside.
+    public internal(set) var watchPaused: Set<String> = []
 
     public init(plan: FormationPlan, config: SupervisorConfig, spawner: @escaping Spawner) {
         self.plan = plan

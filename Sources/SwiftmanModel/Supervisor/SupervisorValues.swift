@@ -14,6 +14,13 @@ public struct SpawnError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct WatchSettings: Equatable, Sendable {
     public var types: Set<String> = []
     public var delay: Int64 = 200_000_000
+    /// A change within this long of a type's last start or exit (or while it
+    /// stops or restarts) is counted as made by the type itself.
+    public var ownChangeWindow: Int64 = 1_000_000_000
+    /// This many restarts in a row caused only by such changes, within
+    /// `loopWindow`, are a loop: watching the type pauses.
+    public var loopRestarts = 3
+    public var loopWindow: Int64 = 30_000_000_000
     public init(types: Set<String> = [], delay: Int64 = 200_000_000) {
         self.types = types
         self.delay = delay
