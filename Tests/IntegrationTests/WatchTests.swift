@@ -120,7 +120,7 @@ import Testing
         let project = try project("web: \(server) >> log/web.log; echo done\n")
         try FileManager.default.createDirectory(atPath: project.path("log"), withIntermediateDirectories: true)
         let swiftman = try project.start(["--watch", "web", "--watch-delay", "0.1"])
-        try swiftman.waitFor("a loop; watching web pauses until a change from outside")
+        try swiftman.waitFor("a loop; from now on only changes from outside restart web")
         #expect(swiftman.messages(from: "system").contains { $0.hasPrefix("web: changed by itself 3 times in a row while starting or stopping (log/web.log") })
         let changes = changedLines(swiftman, "web").count
         swiftman.expectAbsent("another restart", for: 2) { text in
@@ -129,6 +129,12 @@ import Testing
         // A change from outside (well after its last start) restarts it again.
         try project.write("app.py", "print('edited')\n")
         try swiftman.waitFor("web: 1 file changed (app.py): restarting")
+        // …and its log closing as it stops does not start the loop again.
+        try swiftman.waitFor("web.1 started again") { $0.components(separatedBy: "web.1 started with pid").count == 5 }
+        swiftman.expectAbsent("a restart after the edit's", for: 2) { text in
+            messages(from: "system", in: text).filter { $0.contains(" changed (") }.count > changes + 1
+        }
+        #expect(swiftman.messages(from: "system").filter { $0.contains("a loop") }.count == 1)
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait() == 0)
         project.expectNothingLeft()

@@ -27,11 +27,8 @@ extension Supervisor {
     func changed(type: String, paths: [String], now: Int64) {
         guard phase == .running, isWatched(type), !paths.isEmpty else { return }
         let own = mayHaveMade(type, now: now)
-        if watchPaused.contains(type) {
-            guard !own else { return }
-            watchPaused.remove(type)
-            selfCausedRestarts[type] = nil
-        }
+        // After a loop, only changes from outside count.
+        if ownChangesIgnored.contains(type) && own { return }
         var pending = pendingChanges[type] ?? PendingChange()
         if !own { pending.ownOnly = false }
         for path in paths where pending.seen.insert(path).inserted { pending.paths.append(path) }
@@ -100,8 +97,9 @@ extension Supervisor {
 
     /// Counts a restart caused only by the type's own changes; the
     /// `loopRestarts`-th in a row within `loopWindow` is a loop: said once,
-    /// it does not happen, and watching the type pauses until a change from
-    /// outside. A change from outside starts the count again.
+    /// it does not happen, and from then on the type's own changes are
+    /// ignored: only a change from outside restarts it. A change from
+    /// outside starts the count again.
     func isLoop(_ type: String, _ change: PendingChange, now: Int64) -> Bool {
         guard change.ownOnly else {
             selfCausedRestarts[type] = nil
@@ -114,10 +112,10 @@ extension Supervisor {
             return false
         }
         selfCausedRestarts[type] = nil
-        watchPaused.insert(type)
+        ownChangesIgnored.insert(type)
         let named = change.paths.prefix(WatchMatcher.namedPaths).joined(separator: ", ")
         emit(.report(.notice("\(type): changed by itself \(recent.count) times in a row while starting or stopping (\(named)): "
-                             + "a loop; watching \(type) pauses until a change from outside (see --watch-ignore)")))
+                             + "a loop; from now on only changes from outside restart \(type) (see --watch-ignore)")))
         return true
     }
 

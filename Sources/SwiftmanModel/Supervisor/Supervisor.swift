@@ -127,8 +127,8 @@ public final class Supervisor {
     var cascade: Set<String> = []
     /// Per type: when its recent restarts caused only by its own changes were.
     var selfCausedRestarts: [String: [Int64]] = [:]
-    /// Types whose watching is paused after a loop, until a change from outside.
-    public internal(set) var watchPaused: Set<String> = []
+    /// Types found in a loop: their own changes no longer restart them.
+    public internal(set) var ownChangesIgnored: Set<String> = []
 
     public init(plan: FormationPlan, config: SupervisorConfig, spawner: @escaping Spawner) {
         self.plan = plan
