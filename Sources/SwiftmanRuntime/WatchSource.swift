@@ -158,3 +158,20 @@ final class WatchSource: EventSource {
         for type in order { onChange(type, changed[type]!, now) }
     }
 }
+
+/// What `--watch` would watch under a root now (for `check`): the
+/// directories that need a watch and, per type, the files its patterns match.
+public enum WatchTree {
+    public static func scan(root: String, matcher: WatchMatcher) -> (directories: Int, files: [String: Int]) {
+        let directories = WatchSource.directories(under: "", root: root, matcher: matcher)
+        var files: [String: Int] = [:]
+        for directory in directories {
+            guard let entries = try? FileSystem.entries(of: directory.isEmpty ? root : root + "/" + directory) else { continue }
+            for entry in entries where !entry.isDirectory {
+                let path = directory.isEmpty ? entry.name : directory + "/" + entry.name
+                for type in matcher.types(changed: path) { files[type, default: 0] += 1 }
+            }
+        }
+        return (directories.count, files)
+    }
+}

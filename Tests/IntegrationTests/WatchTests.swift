@@ -160,4 +160,46 @@ import Testing
         #expect(outside.stderr.contains("leaves the Procfile's directory"))
         project.expectNothingLeft()
     }
+
+    @Test func psAndTheJSONLogShowChangeRestarts() throws {
+        let project = try project("web: \(server)\nother: python3 -u -c 'import sys; sys.exit(4)'\n")
+        let socket = project.path("control.sock")
+        let swiftman = try project.start(["--watch", "web=*.py", "--watch", "other=other.txt", "--restart", "other=never",
+                                          "--watch-delay", "0.1", "--log-format", "json", "--socket", socket])
+        try swiftman.waitFor("web up") { $0.contains("\"up ") }
+        try swiftman.waitFor("other waiting") { $0.contains("waiting for a change to its files") }
+        try project.write("app.py", "print('v2')\n")
+        try swiftman.waitFor("the changed event") { $0.contains("\"event\":\"changed\"") }
+        let event = try #require(swiftman.stdout.split(separator: "\n").first { $0.contains("\"event\":\"changed\"") })
+        #expect(event.contains("\"type\":\"web\"") && event.contains("\"count\":1") && event.contains("\"paths\":[\"app.py\"]"))
+        try swiftman.waitFor("a new web") { $0.components(separatedBy: "\"up ").count == 3 }
+        let ps = try project.run(["ps", "--socket", socket])
+        let rows = ps.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.first?.last == "CHANGED", "\(ps.stdout)")
+        #expect(rows.first { $0.first == "web.1" }?.last == "1", "\(ps.stdout)")
+        #expect(ps.stdout.contains("waiting for a change (exit 4)"), "\(ps.stdout)")
+        let json = try project.run(["ps", "--json", "--socket", socket])
+        #expect(json.stdout.contains("\"name\":\"web.1\"") && json.stdout.contains("\"change_restarts\":1"), "\(json.stdout)")
+        #expect(json.stdout.contains("\"state\":\"waiting for a change\""), "\(json.stdout)")
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
+    @Test func checkCountsTheFilesAndExportSaysWatchIsNotCarried() throws {
+        let project = try project("web: \(server)\nworker: sleep 300\n")
+        try project.write("lib/db.py", "x = 1\n")
+        try project.write("build/out.py", "ignored\n")
+        let check = try project.run(["check", "-f", project.path("Procfile"), "--watch", "web=**/*.py", "--watch", "worker=lib"])
+        #expect(check.code == 0, "\(check.stderr)")
+        #expect(check.stderr.contains("watch web: **/*.py (2 files now)"), "\(check.stderr)")
+        #expect(check.stderr.contains("watch worker: lib (1 file now)"), "\(check.stderr)")
+        #expect(check.stderr.contains("watch: 2 directories to watch; ignored: .git/, editor files, .gitignore"), "\(check.stderr)")
+        let out = project.path("exported")
+        let export = try project.run(["export", "supervisord", out, "-f", project.path("Procfile"), "--watch", "web"])
+        #expect(export.code == 0, "\(export.stderr)")
+        let conf = try String(contentsOfFile: try #require(export.stdout.split(separator: "\n").first.map(String.init)), encoding: .utf8)
+        #expect(conf.contains("; --watch web is not carried: restarting on change is a development feature of `swiftman start`."))
+        project.expectNothingLeft()
+    }
 }

@@ -40,6 +40,15 @@ import Testing
         #expect(event.name == "changed")
     }
 
+    @Test func psRowsCarryChangeRestartsOnTheWire() {
+        var row = InstanceStatus(name: "web.1", pid: nil, state: .awaitingChange, uptime: 0, restarts: 0, port: 5000, exitCode: 4)
+        row.changeRestarts = 3
+        #expect(InstanceStatus(encoded: row.encoded) == row)
+        #expect(row.state.description == "waiting for a change")
+        // A peer without --watch's field still reads.
+        #expect(InstanceStatus(encoded: "web.1 12 running 5 0 5000 0 - 1 -")?.changeRestarts == 0)
+    }
+
     @Test func changesDuringARestartCoalesce() throws {
         let (sup, host) = try watching()
         sup.start(now: 0)

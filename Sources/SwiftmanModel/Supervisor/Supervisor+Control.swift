@@ -184,6 +184,7 @@ extension Supervisor {
                 var row = InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
                                          uptime: uptime, restarts: instance.restarts, port: instance.spec.port,
                                          requestedRestarts: instance.requestedRestarts, exitCode: exitCode)
+                row.changeRestarts = instance.changeRestarts
                 if config.readiness.checks[instance.spec.type] != nil, let readyAt = instance.readyAt {
                     row.readyAfter = readyAt - instance.startedAt
                 }
