@@ -16,6 +16,21 @@ import Testing
         return project
     }
 
+    /// SIGTERM: swiftman exits 0 and leaves nothing behind.
+    func stop(_ swiftman: Swiftman, _ project: Project, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        swiftman.signal(SIGTERM)
+        #expect(try swiftman.wait() == 0, sourceLocation: sourceLocation)
+        project.expectNothingLeft(sourceLocation: sourceLocation)
+    }
+
+    /// `start --watch …` on a project whose web is the watched.py server, its first `up` line read.
+    func startServer(_ arguments: [String]) throws -> (Project, Swiftman) {
+        let project = try project("web: \(server)\n")
+        let swiftman = try project.start(arguments)
+        try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        return (project, swiftman)
+    }
+
     func changedLines(_ swiftman: Swiftman, _ type: String) -> [String] {
         swiftman.messages(from: "system").filter { $0.hasPrefix("\(type): ") && $0.contains(" changed (") }
     }
@@ -41,22 +56,16 @@ import Testing
         swiftman.expectAbsent("a second change", for: 1.5) { text in
             messages(from: "system", in: text).filter { $0.contains(" changed (") }.count > 1
         }
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func writesInQuickSuccessionGiveOneRestart() throws {
-        let project = try project("web: \(server)\n")
-        let swiftman = try project.start(["--watch", "web", "--watch-delay", "0.5"])
-        try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        let (project, swiftman) = try startServer(["--watch", "web", "--watch-delay", "0.5"])
         for i in 0..<5 { try project.write("lib/db.py", "x = \(i)\n") }
         try swiftman.waitFor("web: 1 file changed (lib/db.py): restarting")
         try swiftman.waitFor("a new web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 2 }
         swiftman.expectAbsent("a second restart", for: 1.5) { messages(from: "system", in: $0).filter { $0.contains(" changed (") }.count > 1 }
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func aCrashedTypeStartsAgainAfterAChange() throws {
@@ -67,9 +76,7 @@ import Testing
         try project.write("app.py", "import time\nprint('fixed', flush=True)\ntime.sleep(300)\n")
         try swiftman.waitFor(line: "fixed", from: "web.1")
         #expect(swiftman.messages(from: "system").contains("web: 1 file changed (app.py): starting"))
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func aDependentRestartsOnceItsDependencyIsReadyAgain() throws {
@@ -87,15 +94,11 @@ import Testing
         let readyAgain = try #require(system.lastIndex { $0.hasPrefix("db.1 ready after") })
         let webRestart = try #require(system.firstIndex(of: "db is ready again: restarting web.1"))
         #expect(readyAgain < webRestart)
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func aDirectoryCreatedAfterStartIsWatched() throws {
-        let project = try project("web: \(server)\n")
-        let swiftman = try project.start(["--watch", "web=**/*.py", "--watch-delay", "0.1"])
-        try swiftman.waitFor(linePrefix: "up ", from: "web.1")
+        let (project, swiftman) = try startServer(["--watch", "web=**/*.py", "--watch-delay", "0.1"])
         try FileManager.default.createDirectory(atPath: project.path("lib/new/deeper"), withIntermediateDirectories: true)
         try project.write("lib/new/deeper/m.py", "z = 1\n")
         try swiftman.waitFor("lib/new/deeper/m.py")
@@ -109,9 +112,7 @@ import Testing
         swiftman.keepReading(for: 1.5)
         try FileManager.default.removeItem(atPath: project.path("lib/new"))
         try swiftman.waitFor("a fourth web") { messages(from: "web.1", in: $0).filter { $0.hasPrefix("up ") }.count == 4 }
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func aProgramWritingItsOwnLogDoesNotLoop() throws {
@@ -135,9 +136,7 @@ import Testing
             messages(from: "system", in: text).filter { $0.contains(" changed (") }.count > changes + 1
         }
         #expect(swiftman.messages(from: "system").filter { $0.contains("a loop") }.count == 1)
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func theWatchLimitIsAClearErrorAtStart() throws {
@@ -181,9 +180,7 @@ import Testing
         let json = try project.run(["ps", "--json", "--socket", socket])
         #expect(json.stdout.contains("\"name\":\"web.1\"") && json.stdout.contains("\"change_restarts\":1"), "\(json.stdout)")
         #expect(json.stdout.contains("\"state\":\"waiting for a change\""), "\(json.stdout)")
-        swiftman.signal(SIGTERM)
-        #expect(try swiftman.wait() == 0)
-        project.expectNothingLeft()
+        try stop(swiftman, project)
     }
 
     @Test func checkCountsTheFilesAndExportSaysWatchIsNotCarried() throws {
