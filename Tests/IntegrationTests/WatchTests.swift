@@ -199,4 +199,32 @@ import Testing
         #expect(conf.contains("; --watch web is not carried: restarting on change is a development feature of `swiftman start`."))
         project.expectNothingLeft()
     }
+
+    @Test func eachTypeRestartsOnlyForItsOwnFilesEveryTime() throws {
+        let project = try project("web: \(server)\nworker: \(server)\n")
+        for dir in ["web", "jobs", "shared"] {
+            try FileManager.default.createDirectory(atPath: project.path(dir), withIntermediateDirectories: true)
+        }
+        let swiftman = try project.start(["--watch", "web=web,shared/*.py", "--watch", "worker=jobs/**/*.py",
+                                          "--watch-delay", "0.1"])
+        func ups(_ name: String) -> Int { swiftman.messages(from: name).filter { $0.hasPrefix("up ") }.count }
+        try swiftman.waitFor("both up") { messages(from: "web.1", in: $0).count == 1 && messages(from: "worker.1", in: $0).count == 1 }
+        for round in 1...3 {
+            // (Each edit well after the type's last start: a change from outside.)
+            swiftman.keepReading(for: 1.2)
+            try project.write(round == 2 ? "shared/util.py" : "web/app.py", "v = \(round)\n")
+            try swiftman.waitFor("web's run \(round + 1)") { _ in ups("web.1") == round + 1 }
+            swiftman.keepReading(for: 1.2)
+            try project.write("jobs/task.py", "v = \(round)\n")
+            try swiftman.waitFor("worker's run \(round + 1)") { _ in ups("worker.1") == round + 1 }
+            #expect(ups("web.1") == round + 1, "round \(round)")
+        }
+        #expect(changedLines(swiftman, "web").count == 3 && changedLines(swiftman, "worker").count == 3)
+        // A file worker's pattern does not name restarts nothing; a shared one, web only.
+        try project.write("jobs/notes.txt", "x\n")
+        try project.write("shared/x.py", "x = 1\n")
+        try swiftman.waitFor("web's run 5") { _ in ups("web.1") == 5 }
+        swiftman.expectAbsent("a worker restart", for: 1) { _ in ups("worker.1") > 4 }
+        try stop(swiftman, project)
+    }
 }
