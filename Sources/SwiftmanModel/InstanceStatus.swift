@@ -21,12 +21,16 @@ public enum InstanceState: Hashable, Sendable, CustomStringConvertible {
     case crashed
     /// Stopped on request (`stop`, scale down, shutdown) or never started.
     case stopped
+    /// `--watch`: ended (crashed, done, restart limit) and waits for a change
+    /// to its files to start again.
+    case awaitingChange
 
     /// `running`, `waiting for redis, migrate`, `not ready`.
     public var description: String {
         switch self {
         case .waiting(let types): return "waiting for " + types.joined(separator: ", ")
         case .notReady: return "not ready"
+        case .awaitingChange: return "waiting for a change"
         default: return word
         }
     }
@@ -52,7 +56,7 @@ public enum InstanceState: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The states without a payload.
-    static let simple: [InstanceState] = [.starting, .running, .ready, .notReady, .stopping, .backoff, .done, .crashed, .stopped]
+    static let simple: [InstanceState] = [.starting, .running, .ready, .notReady, .stopping, .backoff, .done, .crashed, .stopped, .awaitingChange]
 
     private var word: String {
         switch self {
@@ -66,6 +70,7 @@ public enum InstanceState: Hashable, Sendable, CustomStringConvertible {
         case .done: return "done"
         case .crashed: return "crashed"
         case .stopped: return "stopped"
+        case .awaitingChange: return "awaiting-change"
         }
     }
 }
@@ -89,6 +94,8 @@ public struct InstanceStatus: Equatable, Sendable {
     public var processes: Int = 0
     /// How long its current run took to become ready (types with a check).
     public var readyAfter: Int64? = nil
+    /// Restarts caused by changes to its files (`--watch`) or its dependency's.
+    public var changeRestarts: Int = 0
 
     public init(name: String, pid: Int32?, state: InstanceState, uptime: Int64, restarts: Int, port: Int,
                 requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {

@@ -45,6 +45,9 @@ public enum LifecycleEvent: Equatable, Sendable {
     /// The report's one line (`stopped 3 types in 12ms`), at the end of a run
     /// without --report.
     case stoppedSummary(DisposabilityReport)
+    /// `--watch`: `count` files of `type` changed (`paths`: the first few,
+    /// as seen); `action` is what follows (`restarting`, `starting`…).
+    case changed(type: String, paths: [String], count: Int, action: String)
 
     /// The instance the event is about, if any.
     public var instance: String? {
@@ -85,6 +88,7 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .dependencyFailed: return "dependency_failed"
         case .disposability: return "disposability"
         case .stoppedSummary: return "stopped"
+        case .changed: return "changed"
         }
     }
 
@@ -123,6 +127,9 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .disposability(let report):
             return (["disposability report:"] + report.table.map { "  " + $0 }).joined(separator: "\n")
         case .stoppedSummary(let report): return report.summary ?? "stopped"
+        case .changed(let type, let paths, let count, let action):
+            let more = count > paths.count ? ", …" : ""
+            return "\(type): \(count) file\(count == 1 ? "" : "s") changed (\(paths.joined(separator: ", "))\(more)): \(action)"
         }
     }
 
@@ -166,6 +173,11 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .request(let action, let targets):
             f.append(("action", .string(action)))
             f.append(("targets", .string(targets.joined(separator: ","))))
+        case .changed(let type, let paths, let count, let action):
+            f.append(("type", .string(type)))
+            f.append(("count", .number(Int64(count))))
+            f.append(("paths", .raw("[" + paths.map { "\"" + JSON.escape($0) + "\"" }.joined(separator: ",") + "]")))
+            f.append(("action", .string(action)))
         default: break
         }
         return f.map { (key: $0.0, value: $0.1) }

@@ -27,6 +27,7 @@ public final class FormationRuntime {
     private var logReaders: LogReaders!
     private let events = EventHistory()
     private var keyboard: InputSource?
+    private var watcher: WatchSource?
     private var supervisor: Supervisor!
     /// Per instance slot: the labels of its stdout and stderr (one label
     /// unless the JSON format must tell the streams apart).
@@ -91,6 +92,13 @@ public final class FormationRuntime {
             control = source
             loop.add(source)
         }
+        if let matcher = config.watch {
+            let source = try WatchSource(root: config.root, matcher: matcher, injectedLimit: config.injectedWatchLimit)
+            source.onChange = { [unowned self] type, paths, now in self.send(.changed(type: type, paths: paths), now: now) }
+            source.onNote = { [unowned self] text in self.report(.notice(text)) }
+            watcher = source
+            loop.add(source)
+        }
         loop.add(SupervisorTimers(supervisor) { [unowned self] now in self.send(.timers, now: now) })
 
         input = ChildInput { [unowned self] slot in self.inputDescriptor(slot: slot) }
@@ -139,6 +147,10 @@ public final class FormationRuntime {
         for notice in config.notices { report(.notice(notice)) }
         if !canSweep {
             report(.notice("/proc is not readable: processes that leave their group cannot be found or stopped at shutdown"))
+        }
+        if let watcher {
+            let types = watcher.matcher.entries.map { "\($0.type) (\($0.patterns.isEmpty ? "everything" : $0.patterns.joined(separator: ", ")))" }
+            report(.notice("watching \(types.joined(separator: ", ")): \(watcher.watchCount) director\(watcher.watchCount == 1 ? "y" : "ies")"))
         }
         send(.start, now: monotonicNow())
         if let error = loop.run(wake: { [unowned self] _ in self.updateClock() },

@@ -30,6 +30,11 @@ public struct RunConfig: Sendable {
     public var detached = false
     /// `--history`: bytes of recent output kept per instance for `logs`.
     public var historyBudget = OutputHistory.defaultBudget
+    /// `--watch`: which changed files restart which type (nil: no watching).
+    public var watch: WatchMatcher?
+    /// Tests only (`SWIFTMAN_TEST_INOTIFY_WATCHES`): inotify refuses watches
+    /// past this many, as if `fs.inotify.max_user_watches` were reached.
+    public var injectedWatchLimit: Int?
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 supervisor: SupervisorConfig, style: OutputStyle, tty: TTYSelection = .none,

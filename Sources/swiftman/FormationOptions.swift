@@ -22,6 +22,52 @@ enum FormationOptions {
                help: "a dependency not ready this long after starting stops the formation (default: 60)"),
     ]
 
+    /// `--watch`, `--watch-ignore`, `--watch-delay`: restart on change (start only).
+    static let watch = [
+        Option(long: "watch", short: nil, valueName: "TYPE[=PATTERN,…]",
+               help: "restart TYPE when its files change: files, directories or globs (*, ?, **) relative to the Procfile's directory; none: all of it (repeatable)",
+               repeatable: true),
+        Option(long: "watch-ignore", short: nil, valueName: "PATTERN",
+               help: "changes to these never restart anything (gitignore syntax; .git/, editor files and .gitignore's are ignored already; repeatable)",
+               repeatable: true),
+        Option(long: "watch-delay", short: nil, valueName: "SECONDS",
+               help: "quiet time after the last change before restarting (default: 0.2)"),
+    ]
+
+    /// The watched types and their patterns, checked against the Procfile;
+    /// nil without `--watch`. `gitignore` is the text of the top `.gitignore`.
+    static func watchMatcher(_ args: Arguments, plan: FormationPlan, gitignore: String) throws(UsageError) -> WatchMatcher? {
+        let values = args.all("watch")
+        guard !values.isEmpty else {
+            if args["watch-delay"] != nil || !args.all("watch-ignore").isEmpty {
+                throw UsageError(message: "\(args.source(args["watch-delay"] != nil ? "watch-delay" : "watch-ignore")) needs --watch TYPE")
+            }
+            return nil
+        }
+        var watches: [(type: String, patterns: [String])] = []
+        for value in values {
+            let type = String(value.prefix { $0 != "=" })
+            let patterns = value.contains("=")
+                ? value.drop { $0 != "=" }.dropFirst().split(separator: ",").map { String(String($0.drop { $0 == " " }).reversed().drop { $0 == " " }.reversed()) }
+                    .filter { !$0.isEmpty }
+                : []
+            guard plan.procfile.index(of: type) != nil else {
+                throw UsageError(message: "\(args.source("watch")): unknown process type \"\(type)\" (Procfile has: \(plan.procfile.typeNames))")
+            }
+            for pattern in patterns {
+                if let problem = WatchMatcher.problem(with: pattern) { throw UsageError(message: "\(args.source("watch")): \(problem)") }
+            }
+            if let index = watches.firstIndex(where: { $0.type == type }) {
+                watches[index].patterns += patterns
+            } else {
+                watches.append((type, patterns))
+            }
+        }
+        var ignores = IgnoreRules(gitignore: gitignore)
+        ignores.append(IgnoreRules(patterns: args.all("watch-ignore")))
+        return WatchMatcher(watches: watches, ignores: ignores)
+    }
+
     static func supervisorConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> SupervisorConfig {
         var supervisor = SupervisorConfig()
         supervisor.timeout = try seconds(args, "timeout", default: 5)
@@ -35,6 +81,10 @@ enum FormationOptions {
         }
         supervisor.restartLimit = try perType(args, "restart-limit", default: 10, plan: plan) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         supervisor.readiness = try readinessConfig(args, plan: plan)
+        if !args.all("watch").isEmpty {
+            supervisor.watch.types = Set(args.all("watch").map { String($0.prefix { $0 != "=" }) })
+            supervisor.watch.delay = try seconds(args, "watch-delay", default: 0.2)
+        }
         return supervisor
     }
 

@@ -138,6 +138,7 @@ extension Supervisor {
             switch instances[slot].state {
             case .running, .stopping:
                 stop(slot, now: now, intent: .restart)
+                instances[slot].restartingForChange = false
             case .waiting:
                 break
             case .pending, .backoff, .exited:
@@ -182,6 +183,7 @@ extension Supervisor {
                     // exit status, 143 for SIGTERM, is no crash).
                     let stoppedByShutdown = phase != .running && instance.stopSignalledAt != nil
                     if instance.intent == .hold || status == nil || stoppedByShutdown { state = .stopped }
+                    else if isWatched(instance.spec.type) { state = .awaitingChange }
                     else { state = status!.isSuccess ? .done : .crashed }
                 }
                 var uptime: Int64 = 0
@@ -189,6 +191,7 @@ extension Supervisor {
                 var row = InstanceStatus(name: instance.spec.name, pid: instance.pid, state: state,
                                          uptime: uptime, restarts: instance.restarts, port: instance.spec.port,
                                          requestedRestarts: instance.requestedRestarts, exitCode: exitCode)
+                row.changeRestarts = instance.changeRestarts
                 if config.readiness.checks[instance.spec.type] != nil, let readyAt = instance.readyAt {
                     row.readyAfter = readyAt - instance.startedAt
                 }

@@ -114,6 +114,7 @@ extension Supervisor {
             if instances[slot].killedAfterGrace { stats[type, default: .init(type: type)].killed += 1 }
         }
         instances[slot].state = .exited(status)
+        instances[slot].endedAt = now
         guard phase == .running else {
             shutdownEnded = now
             advanceShutdown(now: now)
@@ -125,20 +126,24 @@ extension Supervisor {
             if config.readiness.checks[type] == .exit && status.isSuccess {
                 markReady(slot, now: now)
                 releaseTypes(now: now)
-                if instances.allSatisfy({ $0.intent == .retire || $0.hasExited }) {
+                if nothingLeft {
                     emit(.report(.allFinished))
                     stopAll(exitCode: 0, now: now)
                 }
                 return true
             }
-            if instances[slot].readyAt == nil,
+            // (A watched type that fails before it is ready is fixed and saved:
+            // what waits for it waits on.)
+            if instances[slot].readyAt == nil, !isWatched(type),
                failIfAwaited(slot, reason: "\(status) before it was ready", code: status.isSuccess ? 1 : status.code, now: now) {
                 return true
             }
             decide(slot, status: status, now: now)
         case .restart:
             instances[slot].intent = .normal
-            instances[slot].requestedRestarts += 1
+            if instances[slot].restartingForChange { instances[slot].changeRestarts += 1 }
+            else { instances[slot].requestedRestarts += 1 }
+            instances[slot].restartingForChange = false
             launch(slot, now: now)
         case .hold, .retire: break
         }
@@ -161,12 +166,13 @@ extension Supervisor {
         instances[slot].lastExit = status
         let policy = config.restart[spec.type]
         if policy == .never {
+            if isWatched(spec.type) { return awaitChange(slot, because: "\(status)") }
             stopAll(exitCode: status.code, now: now)
             return
         }
         if status.isSuccess && policy == .onFailure {
             // A one-shot task stays done; when nothing is left, we are done.
-            if instances.allSatisfy({ $0.intent == .retire || $0.hasExited }) {
+            if nothingLeft {
                 emit(.report(.allFinished))
                 stopAll(exitCode: 0, now: now)
             }
@@ -186,6 +192,9 @@ extension Supervisor {
             let limit = config.restartLimit[spec.type]
             if instances[slot].failuresInARow >= limit || instances[slot].recentFailures.count >= limit {
                 let inARow = instances[slot].failuresInARow >= limit
+                if isWatched(spec.type) {
+                    return awaitChange(slot, because: "restart limit reached (\(limit) failures)")
+                }
                 emit(.report(.restartLimit(instance: spec.name, limit: limit, window: window,
                                            healthyRun: inARow ? config.backoffReset : nil)))
                 stopAll(exitCode: status.code, now: now)
@@ -206,6 +215,7 @@ extension Supervisor {
     /// outlived its grace timeout.
     func timersDue(now: Int64) {
         if phase == .running { launchQueued(now: now) }
+        if phase == .running { changesDue(now: now) }
         for slot in instances.indices {
             switch instances[slot].state {
             case .backoff(let until) where until <= now && phase == .running:

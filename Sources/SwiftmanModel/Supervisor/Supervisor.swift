@@ -45,6 +45,13 @@ public final class Supervisor {
         public internal(set) var requestedRestarts = 0
         /// How its last process ended by itself (`wait` names it).
         public internal(set) var lastExit: ExitStatus?
+        /// Restarts caused by a change to its files (`--watch`), or to its
+        /// dependency's.
+        public internal(set) var changeRestarts = 0
+        /// It is being stopped to restart for a change.
+        var restartingForChange = false
+        /// When its last run ended.
+        var endedAt: Int64?
         var recentFailures: [Int64] = []
         /// Failures since the last healthy run (one of at least the backoff reset).
         var failuresInARow = 0
@@ -115,6 +122,15 @@ public final class Supervisor {
     var queuedAt: Int64 = 0
     /// Spawns made by the input being handled.
     var launchesThisInput = 0
+    /// `--watch`: changes waiting for their type's quiet period to end.
+    var pendingChanges: [String: PendingChange] = [:]
+    /// Types restarted for a change whose dependents restart once they are
+    /// ready again.
+    var cascade: Set<String> = []
+    /// Per type: when its recent restarts caused only by its own changes were.
+    var selfCausedRestarts: [String: [Int64]] = [:]
+    /// Types found in a loop: their own changes no longer restart them.
+    public internal(set) var ownChangesIgnored: Set<String> = []
 
     public init(plan: FormationPlan, config: SupervisorConfig, spawner: @escaping Spawner) {
         self.plan = plan
@@ -138,7 +154,9 @@ public final class Supervisor {
         case .outputFailed(let code): stopAll(exitCode: code, now: now)
         case .timers: timersDue(now: now)
         case .control(let request): control(request, now: now)
+        case .changed(let type, let paths): changed(type: type, paths: paths, now: now)
         }
+        if !cascade.isEmpty && phase == .running { restartDependents(now: now) }
         return effects
     }
 
@@ -164,6 +182,7 @@ public final class Supervisor {
         var deadlines: [Int64] = []
         if case .stopping(let deadline, false) = phase { deadlines.append(deadline) }
         if !queued.isEmpty && phase == .running { deadlines.append(queuedAt) }
+        if phase == .running { deadlines += pendingChanges.values.map(\.due) }
         for instance in instances {
             switch instance.state {
             case .backoff(let until) where phase == .running: deadlines.append(until)

@@ -19,6 +19,9 @@ public enum SupervisorInput: Equatable, Sendable {
     /// `nextDeadline` has come: restarts after backoff, SIGKILL after the
     /// grace time, ready timeouts.
     case timers
+    /// `--watch`: files of a watched `type` changed (`paths` relative to the
+    /// Procfile's directory). The type restarts after the quiet period.
+    case changed(type: String, paths: [String])
     /// A request from the control socket (answered with a `.reply` effect).
     case control(ControlRequest)
 }

@@ -1,5 +1,6 @@
 import SwiftmanModel
 import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman check`: the project validated, its types listed with their ports.
 enum CheckCommand {
@@ -12,7 +13,7 @@ enum CheckCommand {
             and line, then lists each process type with its instances and ports.
             Exits 1 when anything is wrong.
             """,
-        options: ProjectOptions.options + FormationOptions.readiness, run: run)
+        options: ProjectOptions.options + FormationOptions.readiness + FormationOptions.watch, run: run)
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         guard let args = try command.arguments(raw, environment: environment) else { return 0 }
@@ -39,6 +40,18 @@ enum CheckCommand {
             readiness.checks[type.name].map { "\(type.name): \($0.awaited(port: plan.ports.port(typeIndex: index, number: 1)))" }
         }
         if !checks.isEmpty { notes.append("ready when: \(checks.joined(separator: "; "))") }
+        let root = FileSystem.canonical(project.root) ?? project.root
+        let gitignore = (try? FileSystem.read(FileSystem.join(root, ".gitignore"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if let matcher = try FormationOptions.watchMatcher(args, plan: plan, gitignore: gitignore) {
+            let tree = WatchTree.scan(root: root, matcher: matcher)
+            for entry in matcher.entries {
+                let files = tree.files[entry.type] ?? 0
+                notes.append("watch \(entry.type): \(entry.patterns.isEmpty ? "everything" : entry.patterns.joined(separator: ", ")) "
+                             + "(\(files) file\(files == 1 ? "" : "s") now)")
+            }
+            notes.append("watch: \(tree.directories) director\(tree.directories == 1 ? "y" : "ies") to watch; ignored: .git/, editor files"
+                         + (gitignore.isEmpty ? "" : ", .gitignore") + (args.all("watch-ignore").isEmpty ? "" : ", --watch-ignore"))
+        }
         let text = notes.joined(separator: "\n") + "\n"
         try? FileDescriptor.standardError.writeAll(text)
         return 0

@@ -16,7 +16,7 @@ enum ExportCommand {
             stay out of DIR: env files are referenced (systemd, compose) or a Secret is
             (kubernetes).
             """,
-        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + [
+        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.watch + [
             Option(long: "app", short: nil, valueName: "NAME", help: "prefix of every unit and resource (default: the root directory's name)"),
             Option(long: "image", short: nil, valueName: "IMAGE", help: "container image holding the app (compose, kubernetes: required)"),
             Option(long: "user", short: nil, valueName: "USER", help: "run the processes as USER (kubernetes: a numeric uid)"),
@@ -37,7 +37,7 @@ enum ExportCommand {
                                                            selected: Array(args.positionals.dropFirst(2)))
         let lifecycle = try FormationOptions.supervisorConfig(args, plan: plan)
         let root = FileSystem.canonical(project.root) ?? FileSystem.absolute(project.root)
-        let input = ExportInput(
+        var input = ExportInput(
             plan: plan, root: root, environment: project.envFiles,
             stopSignal: lifecycle.stopSignal, timeoutSeconds: Double(lifecycle.timeout) / 1e9, restart: lifecycle.restart,
             options: ExportOptions(app: args["app"] ?? ExportOptions.defaultApp(root: root),
@@ -45,6 +45,7 @@ enum ExportCommand {
                                    referenceEnvFiles: args.flag("env-ref"), envFiles: project.envPaths,
                                    serviceTypes: args["service"].map { $0.split(separator: ",").map(String.init) }),
             readiness: lifecycle.readiness)
+        input.options.watched = try FormationOptions.watchMatcher(args, plan: plan, gitignore: "")?.types ?? []
         let files: [ExportedFile]
         do throws(Diagnostic) {
             files = try Exporter.render(format, input)

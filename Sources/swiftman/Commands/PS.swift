@@ -8,8 +8,9 @@ enum PSCommand {
             Usage: swiftman ps [--json] [--timings] [OPTIONS]
 
             One line per instance: name, pid, state (starting, waiting for TYPE, ready,
-            running, stopping, backoff, done, crashed, stopped), uptime, restarts, port,
-            and with --ready checks the time it took to become ready.
+            running, stopping, backoff, done, crashed, stopped, waiting for a change), uptime,
+            restarts, port, with --ready checks the time it took to become ready, and once
+            --watch has restarted something, the restarts changes caused (CHANGED).
             --timings prints the disposability report so far: per type, time to ready,
             stop signal to exit, SIGKILLs needed, restarts.
             """,
@@ -36,20 +37,24 @@ enum PSCommand {
     }
 
     /// One row per instance. PROCS counts its process group; RESTARTS are the
-    /// restart policy's, REQUESTED the `restart` commands'; a `done` or
+    /// restart policy's, REQUESTED the `restart` commands', CHANGED --watch's; a `done` or
     /// `crashed` row shows how it ended.
     static func table(_ rows: [InstanceStatus]) -> String {
         // READY (time to ready) only when some type has a ready check.
         let showReady = rows.contains { $0.readyAfter != nil || $0.state.belongsToReadiness }
         var header = ["NAME", "PID", "PROCS", "STATE", "UPTIME", "RESTARTS", "REQUESTED", "PORT"]
         if showReady { header.append("READY") }
+        // CHANGED (restarts caused by --watch) only when a change restarted something.
+        let showChanged = rows.contains { $0.changeRestarts > 0 || $0.state == .awaitingChange }
+        if showChanged { header.append("CHANGED") }
         let table: [[String]] = [header] + rows.map { (row: InstanceStatus) -> [String] in
             let pid = row.pid.map(String.init) ?? "-"
             let processes = row.pid == nil ? "-" : String(row.processes)
             let state = row.exitCode.map { "\(row.state) (exit \($0))" } ?? row.state.description
             let uptime = row.state.isUp ? Durations.uptime(row.uptime) : "-"
             let cells = [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
-            return showReady ? cells + [row.readyAfter.map(Durations.measured) ?? "-"] : cells
+            let ready = showReady ? [row.readyAfter.map(Durations.measured) ?? "-"] : []
+            return cells + ready + (showChanged ? [String(row.changeRestarts)] : [])
         }
         return TextTable.lines(table).joined(separator: "\n")
     }
@@ -59,7 +64,7 @@ enum PSCommand {
             "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),"
                 + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
                 + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
-                + "\"requested_restarts\":\(r.requestedRestarts),\"port\":\(r.port),"
+                + "\"requested_restarts\":\(r.requestedRestarts),\"change_restarts\":\(r.changeRestarts),\"port\":\(r.port),"
                 + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null")}"
         }.joined(separator: ",") + "]"
     }

@@ -23,7 +23,7 @@ enum StartCommand {
             Then: swiftman logs, ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
-            + OutputOptions.options + [ControlOptions.socket, detach, history],
+            + OutputOptions.options + [ControlOptions.socket, detach, history] + FormationOptions.watch,
         positionals: .types, run: run)
 
     static let detach = Option(long: "detach", short: "D", valueName: nil,
@@ -56,6 +56,9 @@ enum StartCommand {
                                notices: project.envWarnings.map(\.description))
         config.input = try OutputOptions.input(args, plan: plan)
         config.fullReport = args.flag("report")
+        let gitignore = (try? FileSystem.read(FileSystem.join(root, ".gitignore"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        config.watch = try FormationOptions.watchMatcher(args, plan: plan, gitignore: gitignore)
+        config.injectedWatchLimit = environment["SWIFTMAN_TEST_INOTIFY_WATCHES"].flatMap { Int($0) }
         // Only `start` owns SIGINT, SIGTERM and SIGHUP (read by its loop from a
         // signalfd), and only from here on: while it reads the project (a FIFO
         // `.env`, `-e <(a hung helper)`) a signal ends it at once, as it ends
