@@ -3,6 +3,7 @@ extension Supervisor {
     /// Starts every instance. A launch that fails may begin shutdown: then
     /// the rest are never started (nothing starts once shutdown has begun).
     func start(now: Int64) {
+        noteExcludedDependencies()
         // Types that wait for nothing start now; the others once what they
         // come after is ready.
         for type in plan.procfile.types where order.dependencies(of: type.name).isEmpty { released.insert(type.name) }
@@ -14,6 +15,17 @@ extension Supervisor {
         if instances.isEmpty {
             emit(.report(.nothingToStart))
             stopAll(exitCode: 0, now: now)
+        }
+    }
+
+    /// One line per excluded type that others come after: they do not wait
+    /// for it (the user runs it elsewhere).
+    func noteExcludedDependencies() {
+        for excluded in plan.procfile.types.map(\.name) where plan.excluded.contains(excluded) {
+            let dependents = order.dependents(of: excluded).filter { plan.count(for: $0) > 0 }
+            guard !dependents.isEmpty else { continue }
+            let verb = dependents.count == 1 ? "starts" : "start"
+            emit(.report(.notice("\(excluded) is excluded: \(dependents.joined(separator: ", ")) \(verb) without waiting for it")))
         }
     }
 
