@@ -38,6 +38,12 @@ public final class FormationRuntime {
     private var outputFailed = false
     /// /proc is readable: orphans that left their group can be found.
     private let canSweep = ProcessTable.hasProc
+    /// Busy-port warnings found while spawning, said just before the
+    /// instance's own next line (its `started`), by instance name.
+    private var portNotes: [String: LifecycleEvent] = [:]
+    /// Instance and holders already warned about: a crash loop on a busy port
+    /// is said once.
+    private var portsNoted: Set<String> = []
 
     public init(config: RunConfig) throws(Diagnostic) {
         self.config = config
@@ -225,11 +231,17 @@ public final class FormationRuntime {
             switch effect {
             case .signal(let group, let signal): deliver(signal, toGroup: group)
             case .signalOrphans(let signal): signalOrphans(signal)
-            case .report(let event): report(event)
+            case .report(let event):
+                if !portNotes.isEmpty, let name = event.instance, let note = portNotes.removeValue(forKey: name) { report(note) }
+                report(event)
             case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
             case .cancelReadiness(let pid): cancelReadiness(pid: pid)
             case .reply(let answer): reply = answer
             }
+        }
+        if !portNotes.isEmpty {
+            for (_, note) in portNotes.sorted(by: { $0.key < $1.key }) { report(note) }
+            portNotes.removeAll()
         }
         return reply
     }
@@ -327,7 +339,17 @@ public final class FormationRuntime {
         // dependency) get their labels first, so slot numbers stay indexes.
         while labelsBySlot.count < slot { addLabels(slot: labelsBySlot.count, supervisor.instances[labelsBySlot.count].spec) }
         addLabels(slot: slot, instance)
+        notePortInUse(instance)
         return children.spawn(instance, slot: slot, labels: labelsBySlot[slot], tty: config.tty.includes(instance.type))
+    }
+
+    /// Whether something already listens on the instance's PORT: a warning
+    /// (a worker may never bind it), from the kernel's socket tables.
+    private func notePortInUse(_ instance: InstanceSpec) {
+        guard let holders = BusyPorts.holders(of: instance.port) else { return }
+        let key = instance.name + " " + holders.map { String($0.pid) }.joined(separator: ",")
+        guard portsNoted.insert(key).inserted else { return }
+        portNotes[instance.name] = .portInUse(instance: instance.name, port: instance.port, by: holders)
     }
 
     /// Signals our children that are not instance leaders (orphans handed to

@@ -1,5 +1,6 @@
 import SwiftmanModel
 import SwiftmanPlatform
+import SwiftmanRuntime
 
 /// `swiftman check`: the project validated, its types listed with their ports.
 enum CheckCommand {
@@ -39,6 +40,11 @@ enum CheckCommand {
             readiness.checks[type.name].map { "\(type.name): \($0.awaited(port: plan.ports.port(typeIndex: index, number: 1)))" }
         }
         if !checks.isEmpty { notes.append("ready when: \(checks.joined(separator: "; "))") }
+        // Ports something already listens on, as `start` would warn.
+        for instance in plan.instances {
+            guard let holders = BusyPorts.holders(of: instance.port) else { continue }
+            notes.append(LifecycleEvent.portInUse(instance: instance.name, port: instance.port, by: holders).text)
+        }
         let text = notes.joined(separator: "\n") + "\n"
         try? FileDescriptor.standardError.writeAll(text)
         return 0
