@@ -371,6 +371,8 @@ public final class FormationRuntime {
         let now = monotonicNow()
         switch check {
         case .port: probes.watchPort(pid: pid, port: instance.port, instance: instance.name, now: now)
+        case .http(let path, let status):
+            probes.watchHTTP(pid: pid, port: instance.port, path: path, status: status, instance: instance.name, now: now)
         case .command(let command):
             probes.watchCommand(pid: pid, script: command, environment: ["PORT=\(instance.port)", "PS=\(instance.name)"], now: now)
         case .line(let text):

@@ -1,11 +1,11 @@
 import SwiftmanModel
 import SwiftmanPlatform
 
-/// The `port` and `cmd:` readiness checks, carried out by the event loop: the
-/// kernel's socket tables (a listener on the port that belongs to the
+/// The `port`, `http:` and `cmd:` readiness checks, carried out by the event
+/// loop: the kernel's socket tables (a listener on the port that belongs to the
 /// instance's process group; a non-blocking connect polled for POLLOUT where
-/// /proc cannot be read), or `/bin/sh -c COMMAND` reaped by the runtime's
-/// waitpid loop; a failed attempt is retried after a short, growing delay. No thread and no sleep; at most `maxInFlight` attempts at
+/// /proc cannot be read), a non-blocking `GET PATH` whose status line is read
+/// (HTTPCheck), or `/bin/sh -c COMMAND` reaped by the runtime's waitpid loop; a failed attempt is retried after a short, growing delay. No thread and no sleep; at most `maxInFlight` attempts at
 /// once, the rest wait their turn. (`line:` checks live in ChildOutput.)
 final class ReadinessProbes: EventSource {
     static let maxInFlight = 16
@@ -23,10 +23,17 @@ final class ReadinessProbes: EventSource {
     static let commandFirstRetry: Int64 = 50_000_000
     static let commandMaxRetry: Int64 = 1_000_000_000
     static let commandAttemptLimit: Int64 = 10_000_000_000
+    /// HTTP retries: 20 ms growing by half to 250 ms (a server answering 503
+    /// while it boots gets a few requests a second); a try with no status
+    /// line 2 s after it began fails.
+    static let httpFirstRetry: Int64 = 20_000_000
+    static let httpMaxRetry: Int64 = 250_000_000
+    static let httpAttemptLimit: Int64 = 2_000_000_000
 
     private enum Kind {
         case port(Int, instance: String)
         case command(script: String, environment: [String])
+        case http(port: Int, path: String, status: Int?, instance: String)
     }
 
     private final class Probe {
@@ -44,6 +51,12 @@ final class ReadinessProbes: EventSource {
         /// Port checks: listeners already looked up in every process (their
         /// holders, when found, were named once).
         var scanned: Set<SocketInode> = []
+        /// HTTP tries: connected yet, the request and how much of it is
+        /// sent, the reply's first bytes.
+        var connecting = true
+        var request: [UInt8] = []
+        var sent = 0
+        var received: [UInt8] = []
 
         init(pid: Int32, kind: Kind, now: Int64) {
             self.pid = pid
@@ -52,6 +65,7 @@ final class ReadinessProbes: EventSource {
             switch kind {
             case .port: delay = ReadinessProbes.portFirstRetry
             case .command: delay = ReadinessProbes.commandFirstRetry
+            case .http: delay = ReadinessProbes.httpFirstRetry
             }
         }
 
@@ -77,6 +91,11 @@ final class ReadinessProbes: EventSource {
         probes[pid] = Probe(pid: pid, kind: .port(port, instance: instance), now: now)
     }
 
+    func watchHTTP(pid: Int32, port: Int, path: String, status: Int?, instance: String, now: Int64) {
+        cancel(pid: pid)
+        probes[pid] = Probe(pid: pid, kind: .http(port: port, path: path, status: status, instance: instance), now: now)
+    }
+
     func watchCommand(pid: Int32, script: String, environment: [String], now: Int64) {
         cancel(pid: pid)
         probes[pid] = Probe(pid: pid, kind: .command(script: script, environment: environment), now: now)
@@ -97,6 +116,9 @@ final class ReadinessProbes: EventSource {
             probe.socket = nil
             inFlight -= 1
         }
+        probe.connecting = true
+        probe.sent = 0
+        probe.received.removeAll()
         if probe.command > 0 {
             // Stays in byCommand until reaped; the slot frees now.
             try? ProcessGroup(probe.command).send(Signal.kill.rawValue)
@@ -106,11 +128,17 @@ final class ReadinessProbes: EventSource {
     }
 
     func register(in set: inout PollSet, now: Int64) {
-        for fd in bySocket.keys { set.watch(fd, events: .writable) }
+        for (fd, probe) in bySocket {
+            set.watch(fd, events: probe.connecting || probe.sent < probe.request.count ? .writable : .readable)
+        }
     }
 
     func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard let probe = bySocket[fd] else { return }
+        if case .http(let port, let path, let status, _) = probe.kind {
+            exchange(probe, fd: fd, port: port, path: path, expected: status, now: now)
+            return
+        }
         let error = fd.pendingError
         endAttempt(probe)
         if error == nil { ready(probe, now: now) } else { retry(probe, now: now) }
@@ -181,6 +209,24 @@ final class ReadinessProbes: EventSource {
                 bySocket[fd] = probe
                 inFlight += 1
             }
+        case .http(let port, let path, _, let instance):
+            // Only the instance's own listener is asked (a stale server's 200
+            // is not this instance being ready); without /proc, whoever answers.
+            if let listeners = SocketTable.localListeners(port: port),
+               !listenerIsOwn(probe, listeners, port: port, instance: instance) {
+                retry(probe, now: now)
+                return
+            }
+            guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
+                retry(probe, now: now)
+                return
+            }
+            probe.socket = fd
+            probe.connecting = !connected
+            probe.request = HTTPCheck.request(path: path, port: port)
+            probe.attemptDeadline = now + ReadinessProbes.httpAttemptLimit
+            bySocket[fd] = probe
+            inFlight += 1
         case .command(let script, let environment):
             switch spawner.spawn(script: script, extraEnvironment: environment, output: .discard) {
             case .success(let process):
@@ -192,6 +238,55 @@ final class ReadinessProbes: EventSource {
                 retry(probe, now: now)
             }
         }
+    }
+
+    /// One step of an HTTP try on its socket: the connect's outcome, the
+    /// request written, the status line read. Any failure (refused, reset,
+    /// garbage, a status that does not pass) ends the try; the next comes
+    /// after the retry delay.
+    private func exchange(_ probe: Probe, fd: FileDescriptor, port: Int, path: String, expected: Int?, now: Int64) {
+        if probe.connecting {
+            guard fd.pendingError == nil else { return fail(probe, now: now) }
+            probe.connecting = false
+        }
+        var failure: Errno?
+        if probe.sent < probe.request.count {
+            let sent = probe.request.withUnsafeBytes { bytes -> Int in
+                do throws(Errno) { return try fd.write(UnsafeRawBufferPointer(rebasing: bytes[probe.sent...])) } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure, failure != .wouldBlock { return fail(probe, now: now) }
+            probe.sent += sent
+            return
+        }
+        // Never more than a status line's worth: headers and body are not read.
+        var chunk = [UInt8](repeating: 0, count: max(1, HTTPCheck.statusLineLimit + 1 - probe.received.count))
+        let count = chunk.withUnsafeMutableBytes { buffer -> Int in
+            do throws(Errno) { return try fd.read(into: buffer) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure {
+            if failure != .wouldBlock { fail(probe, now: now) }
+            return
+        }
+        probe.received += chunk[..<count]
+        switch HTTPCheck.reply(probe.received, ended: count == 0) {
+        case .incomplete: return
+        case .status(let status) where HTTPCheck.passes(status, expected: expected):
+            endAttempt(probe)
+            ready(probe, now: now)
+        case .status, .invalid:
+            fail(probe, now: now)
+        }
+    }
+
+    private func fail(_ probe: Probe, now: Int64) {
+        endAttempt(probe)
+        retry(probe, now: now)
     }
 
     /// Whether one of `listeners` (on `port`, reached from localhost) belongs to
@@ -228,6 +323,7 @@ final class ReadinessProbes: EventSource {
         switch probe.kind {
         case .port: probe.delay = min(probe.delay * 3 / 2, ReadinessProbes.portMaxRetry)
         case .command: probe.delay = min(probe.delay * 2, ReadinessProbes.commandMaxRetry)
+        case .http: probe.delay = min(probe.delay * 3 / 2, ReadinessProbes.httpMaxRetry)
         }
     }
 

@@ -15,7 +15,7 @@ enum FormationOptions {
     /// `--ready`, `--after`, `--ready-timeout`: shared with `check` and `export`.
     static let readiness = [
         Option(long: "ready", short: nil, valueName: "TYPE=CHECK",
-               help: "when a type is ready: port, line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
+               help: "when a type is ready: port, http:PATH[=STATUS], line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
         Option(long: "after", short: nil, valueName: "TYPE=DEP+DEP",
                help: "start a type once its dependencies are ready; stop it before them (repeatable)", repeatable: true),
         Option(long: "ready-timeout", short: nil, valueName: "SECONDS",

@@ -38,7 +38,7 @@ enum ComposeExporter {
             entries.append(("depends_on", .map(type.after.map { name in
                 let condition: String
                 switch export.type(name)?.check {
-                case .port?, .command?: condition = "service_healthy"
+                case .port?, .command?, .http?: condition = "service_healthy"
                 case .exit?: condition = "service_completed_successfully"
                 case .line?, nil: condition = "service_started"
                 }
@@ -63,6 +63,7 @@ enum ComposeExporter {
         switch type.check {
         case .port?: probe = "nc -z 127.0.0.1 \(type.port)"
         case .command(let command)?: probe = command
+        case .http(let path, let status)?: probe = ExportText.httpProbe(path: path, status: status, port: type.port)
         default: probe = nil
         }
         if let probe {

@@ -250,6 +250,14 @@ struct Export {
 }
 
 enum ExportText {
+    /// An `http:PATH[=STATUS]` check as a shell command (for compose, and for
+    /// Kubernetes when an exact status is asked for): curl, as the image has it.
+    static func httpProbe(path: String, status: Int?, port: Int) -> String {
+        let url = "http://127.0.0.1:\(port)\(path)"
+        guard let status else { return "curl -fsS -o /dev/null '\(url)'" }
+        return "test \"$(curl -s -o /dev/null -w '%{http_code}' '\(url)')\" = \(status)"
+    }
+
     /// `SIGTERM`, or the number for signals without a name.
     static func signal(_ signal: Signal) -> String {
         Signals.table.contains { $0.signal == signal } ? Signals.name(signal) : String(signal.rawValue)

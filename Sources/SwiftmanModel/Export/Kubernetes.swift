@@ -41,7 +41,7 @@ enum KubernetesExporter {
         }
         let lineChecks = export.types.filter { if case .line = $0.check { return true }; return false }
         if !lineChecks.isEmpty {
-            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); port, http and cmd checks are readiness probes.")
         }
         if export.types.contains(where: { $0.restart != .always && $0.check != .exit }) {
             notes.append("Deployments always restart their containers: on-failure and never are not exported.")
@@ -104,6 +104,12 @@ enum KubernetesExporter {
         case .port?:
             container.append(("readinessProbe", .map([("tcpSocket", .map([("port", .int(type.port))]))] + timing)))
         case .command(let command)?:
+            container.append(("readinessProbe", .map([("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))] + timing)))
+        case .http(let path, nil)?:
+            container.append(("readinessProbe", .map([("httpGet", .map([("path", string(path)), ("port", .int(type.port))]))] + timing)))
+        case .http(let path, let status?)?:
+            // httpGet passes on any 2xx or 3xx: an exact status needs a command.
+            let command = ExportText.httpProbe(path: path, status: status, port: type.port)
             container.append(("readinessProbe", .map([("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))] + timing)))
         default: break
         }
