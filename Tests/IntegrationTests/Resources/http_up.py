@@ -3,6 +3,7 @@
 #   503xN     GET /up answers 503 for the first N requests, then 200
 #   silent    accepts connections and never answers
 #   garbage   answers every connection with a line that is not HTTP
+# (both print `connection N` as each one comes)
 # Every request to /up is printed (`GET /up 503`), in order.
 import socket, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ if mode in ("silent", "garbage"):
         held.append(conn)
         if mode == "garbage":
             conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
-            print("garbage sent", flush=True)
+        print(f"connection {len(held)}", flush=True)
 
 failures = int(mode[len("503x"):])
 count = 0
