@@ -89,6 +89,8 @@ public struct InstanceStatus: Equatable, Sendable {
     public var processes: Int = 0
     /// How long its current run took to become ready (types with a check).
     public var readyAfter: Int64? = nil
+    /// Its `--health` check's verdict; nil when its type has none.
+    public var health: InstanceHealth? = nil
 
     public init(name: String, pid: Int32?, state: InstanceState, uptime: Int64, restarts: Int, port: Int,
                 requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {

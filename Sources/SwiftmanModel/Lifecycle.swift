@@ -34,6 +34,11 @@ public enum LifecycleEvent: Equatable, Sendable {
     /// named: by a process whose descriptors cannot be read, another user's).
     /// A warning: a worker may never bind its port.
     case portInUse(instance: String, port: Int, by: [PortHolder])
+    /// `failures` health checks in a row failed, the last for `reason`: it is
+    /// stopped and restarted (as a failure).
+    case unhealthy(instance: String, check: String, reason: String, failures: Int)
+    /// A health check passed after `failures` failed ones.
+    case healthy(instance: String, check: String, failures: Int)
     /// Not started yet: these types (with what is awaited) are not ready.
     case waiting(instance: String, for: [String])
     /// Its ready check passed `after` ns after it started.
@@ -54,7 +59,8 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .started(let i, _), .spawnFailed(let i, _), .exited(let i, _, _), .leaderExited(let i, _, _, _),
              .killedAfterGrace(let i, _, _), .restarting(let i, _), .restartLimit(let i, _, _, _),
              .cannotStart(let i, _), .waiting(let i, _), .ready(let i, _, _), .notReady(let i, _, _),
-             .dependencyFailed(let i, _, _), .portInUse(let i, _, _):
+             .dependencyFailed(let i, _, _), .portInUse(let i, _, _),
+             .unhealthy(let i, _, _, _), .healthy(let i, _, _):
             return i
         default:
             return nil
@@ -82,6 +88,8 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .notice: return "notice"
         case .waiting: return "waiting"
         case .portInUse: return "port_in_use"
+        case .unhealthy: return "unhealthy"
+        case .healthy: return "healthy"
         case .ready: return "ready"
         case .notReady: return "not_ready"
         case .dependencyFailed: return "dependency_failed"
@@ -119,6 +127,10 @@ public enum LifecycleEvent: Equatable, Sendable {
             let who = holders.isEmpty ? "a process of another user"
                 : holders.map { "pid \($0.pid) (\($0.command))" }.joined(separator: ", ")
             return "\(i): port \(port) is already in use by \(who)"
+        case .unhealthy(let i, let check, let reason, let failures):
+            return "\(i) unhealthy (\(check): \(reason), \(failures) time\(failures == 1 ? "" : "s")): restarting"
+        case .healthy(let i, let check, let failures):
+            return "\(i) healthy again (\(check)) after \(failures) failed check\(failures == 1 ? "" : "s")"
         case .waiting(let i, let awaited): return "\(i) waiting for \(awaited.joined(separator: ", "))"
         case .ready(let i, let after, let check): return "\(i) ready after \(Durations.measured(after)) (\(check))"
         case .notReady(let i, let after, let check):
@@ -165,6 +177,13 @@ public enum LifecycleEvent: Equatable, Sendable {
             f.append(("holders", .raw("[" + holders.map {
                 "{\"pid\":\($0.pid),\"command\":\"\(JSON.escape($0.command))\"}"
             }.joined(separator: ",") + "]")))
+        case .unhealthy(_, let check, let reason, let failures):
+            f.append(("check", .string(check)))
+            f.append(("reason", .string(reason)))
+            f.append(("failures", .number(Int64(failures))))
+        case .healthy(_, let check, let failures):
+            f.append(("check", .string(check)))
+            f.append(("failures", .number(Int64(failures))))
         case .waiting(_, let awaited): f.append(("waiting_for", .string(awaited.joined(separator: ", "))))
         case .ready(_, let after, let check), .notReady(_, let after, let check):
             f.append(("after_ms", .number(after / 1_000_000)))

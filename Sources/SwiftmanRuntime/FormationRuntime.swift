@@ -80,6 +80,9 @@ public final class FormationRuntime {
         output.onPipePaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
         output.onLineMatch = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         probes.onReady = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
+        probes.onHealth = { [unowned self] pid, passed, detail, now in
+            self.send(.health(pid: pid, passed: passed, detail: detail), now: now)
+        }
         probes.onNote = { [unowned self] text in self.report(.notice(text)) }
         loop.add(sink)
         loop.add(signals)
@@ -236,6 +239,10 @@ public final class FormationRuntime {
                 report(event)
             case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
             case .cancelReadiness(let pid): cancelReadiness(pid: pid)
+            case .checkHealth(let spec, let pid, let check):
+                probes.checkHealth(pid: pid, check: check, port: spec.port, instance: spec.name,
+                                   environment: ["PORT=\(spec.port)", "PS=\(spec.name)"], now: monotonicNow())
+            case .cancelHealth(let pid): probes.cancel(pid: pid)
             case .reply(let answer): reply = answer
             }
         }

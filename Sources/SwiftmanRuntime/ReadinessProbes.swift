@@ -57,6 +57,10 @@ final class ReadinessProbes: EventSource {
         var request: [UInt8] = []
         var sent = 0
         var received: [UInt8] = []
+        /// A health check: one try, answered either way (no retries).
+        var once = false
+        /// The try in flight was abandoned at its deadline.
+        var timedOut = false
 
         init(pid: Int32, kind: Kind, now: Int64) {
             self.pid = pid
@@ -81,10 +85,23 @@ final class ReadinessProbes: EventSource {
     private let spawner: Spawner
     /// The instance led by `pid` passed its check.
     var onReady: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+    /// A health check of the instance led by `pid` passed or failed (why).
+    var onHealth: (_ pid: Int32, _ passed: Bool, _ detail: String, _ now: Int64) -> Void = { _, _, _, _ in }
     /// Something the user should know while the check waits (who else holds the port).
     var onNote: (_ text: String) -> Void = { _ in }
 
     init(spawner: Spawner) { self.spawner = spawner }
+
+    /// Runs `check` once for the instance led by `pid`: `onHealth` answers.
+    func checkHealth(pid: Int32, check: ReadyCheck, port: Int, instance: String, environment: [String], now: Int64) {
+        switch check {
+        case .port: watchPort(pid: pid, port: port, instance: instance, now: now)
+        case .http(let path, let status): watchHTTP(pid: pid, port: port, path: path, status: status, instance: instance, now: now)
+        case .command(let script): watchCommand(pid: pid, script: script, environment: environment, now: now)
+        case .line, .exit: return onHealth(pid, true, "", now)
+        }
+        probes[pid]?.once = true
+    }
 
     func watchPort(pid: Int32, port: Int, instance: String, now: Int64) {
         cancel(pid: pid)
@@ -141,7 +158,7 @@ final class ReadinessProbes: EventSource {
         }
         let error = fd.pendingError
         endAttempt(probe)
-        if error == nil { ready(probe, now: now) } else { retry(probe, now: now) }
+        if let error { failed(probe, "\(error)", now: now) } else { ready(probe, now: now) }
     }
 
     var nextDeadline: Int64? {
@@ -164,9 +181,10 @@ final class ReadinessProbes: EventSource {
         guard !probes.isEmpty else { return }
         for probe in probes.values where probe.inFlight && probe.attemptDeadline <= now {
             let command = probe.command
+            probe.timedOut = true
             endAttempt(probe)
             // A hung connect is retried now; a killed command once reaped.
-            if command == 0 { retry(probe, now: now) }
+            if command == 0 { failed(probe, "timed out", now: now) }
         }
         let waiting = probes.values.filter { !$0.inFlight && $0.command == 0 && $0.nextAttempt <= now }
             .sorted { $0.nextAttempt < $1.nextAttempt }
@@ -181,7 +199,7 @@ final class ReadinessProbes: EventSource {
         if probe.command == pid { inFlight -= 1 }
         probe.command = 0
         guard !probe.cancelled else { return true }
-        if status.isSuccess { ready(probe, now: now) } else { retry(probe, now: now) }
+        if status.isSuccess { ready(probe, now: now) } else { failed(probe, probe.timedOut ? "timed out" : "\(status)", now: now) }
         return true
     }
 
@@ -192,12 +210,12 @@ final class ReadinessProbes: EventSource {
                 if listenerIsOwn(probe, listeners, port: port, instance: instance) {
                     ready(probe, now: now)
                 } else {
-                    retry(probe, now: now)
+                    failed(probe, "nothing of \(instance) listens on port \(port)", now: now)
                 }
                 return
             }
             guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
-                retry(probe, now: now)
+                failed(probe, "cannot connect to port \(port)", now: now)
                 return
             }
             if connected {
@@ -214,11 +232,11 @@ final class ReadinessProbes: EventSource {
             // is not this instance being ready); without /proc, whoever answers.
             if let listeners = SocketTable.localListeners(port: port),
                !listenerIsOwn(probe, listeners, port: port, instance: instance) {
-                retry(probe, now: now)
+                failed(probe, "nothing of \(instance) listens on port \(port)", now: now)
                 return
             }
             guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
-                retry(probe, now: now)
+                failed(probe, "cannot connect to port \(port)", now: now)
                 return
             }
             probe.socket = fd
@@ -234,8 +252,8 @@ final class ReadinessProbes: EventSource {
                 probe.attemptDeadline = now + ReadinessProbes.commandAttemptLimit
                 byCommand[process.id.rawValue] = probe
                 inFlight += 1
-            case .failure:
-                retry(probe, now: now)
+            case .failure(let error):
+                failed(probe, "cannot run the command: \(error)", now: now)
             }
         }
     }
@@ -246,7 +264,7 @@ final class ReadinessProbes: EventSource {
     /// after the retry delay.
     private func exchange(_ probe: Probe, fd: FileDescriptor, port: Int, path: String, expected: Int?, now: Int64) {
         if probe.connecting {
-            guard fd.pendingError == nil else { return fail(probe, now: now) }
+            if let error = fd.pendingError { return fail(probe, "\(error)", now: now) }
             probe.connecting = false
         }
         var failure: Errno?
@@ -257,7 +275,7 @@ final class ReadinessProbes: EventSource {
                     return 0
                 }
             }
-            if let failure, failure != .wouldBlock { return fail(probe, now: now) }
+            if let failure, failure != .wouldBlock { return fail(probe, "\(failure)", now: now) }
             probe.sent += sent
             return
         }
@@ -270,7 +288,7 @@ final class ReadinessProbes: EventSource {
             }
         }
         if let failure {
-            if failure != .wouldBlock { fail(probe, now: now) }
+            if failure != .wouldBlock { fail(probe, "\(failure)", now: now) }
             return
         }
         probe.received += chunk[..<count]
@@ -279,14 +297,25 @@ final class ReadinessProbes: EventSource {
         case .status(let status) where HTTPCheck.passes(status, expected: expected):
             endAttempt(probe)
             ready(probe, now: now)
-        case .status, .invalid:
-            fail(probe, now: now)
+        case .status(let status):
+            fail(probe, String(status), now: now)
+        case .invalid(let reason):
+            fail(probe, reason, now: now)
         }
     }
 
-    private func fail(_ probe: Probe, now: Int64) {
+    private func fail(_ probe: Probe, _ detail: String, now: Int64) {
         endAttempt(probe)
-        retry(probe, now: now)
+        failed(probe, detail, now: now)
+    }
+
+    /// A try failed: a ready check is retried later; a health check answers.
+    private func failed(_ probe: Probe, _ detail: String, now: Int64) {
+        probe.timedOut = false
+        guard probe.once else { return retry(probe, now: now) }
+        guard probes[probe.pid] === probe else { return }
+        probes[probe.pid] = nil
+        onHealth(probe.pid, false, detail, now)
     }
 
     /// Whether one of `listeners` (on `port`, reached from localhost) belongs to
@@ -330,6 +359,7 @@ final class ReadinessProbes: EventSource {
     private func ready(_ probe: Probe, now: Int64) {
         guard probes[probe.pid] === probe else { return }
         probes[probe.pid] = nil
+        if probe.once { return onHealth(probe.pid, true, "", now) }
         onReady(probe.pid, now)
     }
 }

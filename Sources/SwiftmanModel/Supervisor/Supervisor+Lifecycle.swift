@@ -89,13 +89,16 @@ extension Supervisor {
         instances[slot].readyGaveUp = false
         instances[slot].stopSignalledAt = nil
         instances[slot].killedAfterGrace = false
+        instances[slot].health = HealthState()
         switch spawner(spec, slot) {
         case .success(let pid):
             instances[slot].state = .running(pid: pid)
             slotByPid[pid] = slot
             emit(.report(.started(instance: spec.name, pid: pid)))
             switch config.readiness.checks[spec.type] {
-            case nil: instances[slot].readyAt = now
+            case nil:
+                instances[slot].readyAt = now
+                scheduleHealth(slot, now: now)
             case .exit: break
             case let check?: emit(.watchReadiness(spec, pid: pid, check: check))
             }
@@ -121,6 +124,7 @@ extension Supervisor {
         emit(.report(.exited(instance: instances[slot].spec.name, pid: pid, status: status)))
         let type = instances[slot].spec.type
         if instances[slot].readyAt == nil { emit(.cancelReadiness(pid: pid)) }
+        endHealthChecks(slot, pid: pid)
         if let signalled = instances[slot].stopSignalledAt {
             stats[type, default: .init(type: type)].stop.append(now - signalled)
             if instances[slot].killedAfterGrace { stats[type, default: .init(type: type)].killed += 1 }
@@ -132,6 +136,9 @@ extension Supervisor {
             return true
         }
         switch instances[slot].intent {
+        case .normal where instances[slot].health.restarting:
+            // Stopped as unhealthy: a failure, whatever its exit status.
+            decide(slot, status: status.isSuccess ? .exited(1) : status, now: now)
         case .normal:
             // A one-shot task is done: it is ready, whatever the restart policy.
             if config.readiness.checks[type] == .exit && status.isSuccess {
@@ -217,6 +224,7 @@ extension Supervisor {
     /// outlived its grace timeout.
     func timersDue(now: Int64) {
         if phase == .running { launchQueued(now: now) }
+        healthChecksDue(now: now)
         for slot in instances.indices {
             switch instances[slot].state {
             case .backoff(let until) where until <= now && phase == .running:
@@ -271,5 +279,6 @@ extension Supervisor {
         instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
         if instances[slot].stopSignalledAt == nil { instances[slot].stopSignalledAt = now }
         if instances[slot].readyAt == nil { emit(.cancelReadiness(pid: pid)) }
+        endHealthChecks(slot, pid: pid)
     }
 }

@@ -23,6 +23,8 @@ public struct SupervisorConfig: Equatable, Sendable {
     public var backoffReset: Int64 = 10_000_000_000
     /// `--ready`, `--after`, `--ready-timeout`.
     public var readiness = ReadinessConfig()
+    /// `--health`, `--health-interval`, `--health-retries`.
+    public var health = HealthConfig()
 
     public init() {}
 }

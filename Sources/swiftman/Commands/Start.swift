@@ -17,7 +17,7 @@ enum StartCommand {
             that instance's stdin, so a debugger's prompt there can be answered; to attach
             another terminal to an instance, see `swiftman connect`.
             """,
-        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
+        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.health
             + OutputOptions.options + [ControlOptions.socket],
         positionals: .types, run: run)
 

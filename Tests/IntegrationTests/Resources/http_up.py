@@ -1,6 +1,7 @@
 # A web server with a Rails-like health route: `http_up.py PORT MODE`.
 # MODE:
 #   503xN     GET /up answers 503 for the first N requests, then 200
+#   500afterN GET /up answers 200 for the first N requests, then 500
 #   silent    accepts connections and never answers
 #   garbage   answers every connection with a line that is not HTTP
 # (both print `connection N` as each one comes)
@@ -24,7 +25,12 @@ if mode in ("silent", "garbage"):
             conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
         print(f"connection {len(held)}", flush=True)
 
-failures = int(mode[len("503x"):])
+if mode.startswith("503x"):
+    failing = lambda n: n <= int(mode[len("503x"):])
+    error = 503
+else:
+    failing = lambda n: n > int(mode[len("500after"):])
+    error = 500
 count = 0
 
 class Handler(BaseHTTPRequestHandler):
@@ -34,7 +40,7 @@ class Handler(BaseHTTPRequestHandler):
             status = 404
         else:
             count += 1
-            status = 503 if count <= failures else 200
+            status = error if failing(count) else 200
         print(f"GET {self.path} {status}", flush=True)
         body = b"ok\n" if status == 200 else b"not yet\n"
         self.send_response(status)
