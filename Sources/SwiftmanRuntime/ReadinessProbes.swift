@@ -230,7 +230,10 @@ final class ReadinessProbes: EventSource {
         case .http(let port, let path, _, let instance):
             // Only the instance's own listener is asked (a stale server's 200
             // is not this instance being ready); without /proc, whoever answers.
-            if let listeners = SocketTable.localListeners(port: port),
+            // Health checks skip the look: it was its own when it became ready,
+            // and the socket tables grow with every check's TIME_WAIT entry
+            // (reading them at each check cost more than the check).
+            if !probe.once, let listeners = SocketTable.localListeners(port: port),
                !listenerIsOwn(probe, listeners, port: port, instance: instance) {
                 failed(probe, "nothing of \(instance) listens on port \(port)", now: now)
                 return
