@@ -157,3 +157,45 @@ import Testing
         #expect(LifecycleEvent.healthy(instance: "web.1", check: "port", failures: 1).text == "web.1 healthy again (port) after 1 failed check")
     }
 }
+
+/// `--health` in exports: Kubernetes livenessProbe, compose healthcheck, and
+/// a note where the format cannot run it.
+@Suite struct HealthExportTests {
+    func files(_ format: ExportFormat) throws -> [String: String] {
+        let text = "web: ./web\nworker: ./work\n"
+        let plan = try FormationPlan(procfile: Procfile.parse(Array(text.utf8), path: "Procfile"), formation: Formation(),
+                                     ports: PortPlan(base: 5000))
+        var readiness = ReadinessConfig()
+        readiness.checks = ["web": .port]
+        var health = HealthConfig()
+        health.checks = ["web": .http(path: "/up", status: nil), "worker": .command("pgrep -f work")]
+        health.interval = 1_500_000_000
+        health.retries = 4
+        let input = ExportInput(plan: plan, root: "/srv/demo", environment: [:],
+                                options: ExportOptions(app: "demo", image: "img"), readiness: readiness, health: health)
+        return Dictionary(uniqueKeysWithValues: try Exporter.render(format, input).map { ($0.path, $0.contents) })
+    }
+
+    @Test func kubernetesGetsLivenessProbes() throws {
+        let yaml = try #require(try files(.kubernetes)["demo.yaml"])
+        #expect(yaml.contains("readinessProbe:\n            tcpSocket:\n              port: 5000\n"), "\(yaml)")
+        #expect(yaml.contains("livenessProbe:\n            httpGet:\n              path: /up\n              port: 5000\n"
+            + "            periodSeconds: 2\n            failureThreshold: 4\n"), "\(yaml)")
+        #expect(yaml.contains("livenessProbe:\n            exec:\n"), "\(yaml)")
+        #expect(yaml.contains("# Health checks are liveness probes (web, worker): periodSeconds 2, failureThreshold 4."), "\(yaml)")
+    }
+
+    @Test func composeHealthchecksAreTheHealthChecks() throws {
+        let yaml = try #require(try files(.compose)["compose.yaml"])
+        #expect(yaml.contains("curl -fsS -o /dev/null 'http://127.0.0.1:5000/up'"), "\(yaml)")
+        #expect(!yaml.contains("nc -z 127.0.0.1 5000"), "the ready check's healthcheck is replaced: \(yaml)")
+        #expect(yaml.contains("interval: \"2s\"\n      retries: 4"), "\(yaml)")
+        #expect(!yaml.contains("nc -z"), "no note about nc when no port check is a healthcheck")
+        #expect(yaml.contains("does not restart it"), "\(yaml)")
+    }
+
+    @Test func systemdAndSupervisordSayTheyCannot() throws {
+        #expect(try files(.systemd)["demo.target"]?.contains("# Not carried: systemd cannot run the health checks of web, worker.") == true)
+        #expect(try files(.supervisord)["demo.conf"]?.contains("; Not carried: supervisord cannot run the health checks of web, worker.") == true)
+    }
+}
