@@ -52,4 +52,24 @@ import Testing
         #expect(try swiftman.wait() == 0)
         project.expectNothingLeft()
     }
+
+    /// The README's web example (examples/web: Python's http.server with a
+    /// Rails-like /up route): ready on GET /up, then its worker starts, and
+    /// its health checks pass.
+    @Test func theWebExampleIsReadyAndHealthy() throws {
+        let base = freeBasePort(types: 2)
+        let project = try Project()
+        let swiftman = try project.swiftman(["start", "-f", repositoryRoot + "/examples/web/Procfile", "--no-color", "--no-timestamp",
+                                             "-p", "\(base)", "--ready", "web=http:/up", "--health", "web=http:/up",
+                                             "--health-interval", "0.2", "--after", "worker=web"])
+        try swiftman.waitFor(line: "job 1 done", from: "worker.1")
+        let system = swiftman.messages(from: "system")
+        #expect(system.contains { $0.hasPrefix("web.1 ready after ") }, "\(system)")
+        // The ready check's request, then two health checks.
+        try swiftman.waitFor("three requests") { _ in swiftman.messages(from: "web.1").filter { $0 == "GET /up 200" }.count >= 3 }
+        #expect(!swiftman.messages(from: "system").contains { $0.contains("unhealthy") })
+        swiftman.signal(SIGINT)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
 }
