@@ -84,15 +84,10 @@ import Testing
 /// exact status), compose's healthcheck with curl.
 @Suite struct HTTPCheckExportTests {
     func files(_ format: ExportFormat) throws -> [String: String] {
-        let text = "web: ./web\napi: ./api\nworker: ./work\n"
-        let plan = try FormationPlan(procfile: Procfile.parse(Array(text.utf8), path: "Procfile"), formation: Formation(),
-                                     ports: PortPlan(base: 5000))
         var readiness = ReadinessConfig()
         readiness.checks = ["web": .http(path: "/up", status: nil), "api": .http(path: "/ok", status: 204)]
         readiness.order = try StartOrder(types: ["web", "api", "worker"], after: ["worker": ["web"]])
-        let input = ExportInput(plan: plan, root: "/srv/demo", environment: [:],
-                                options: ExportOptions(app: "demo", image: "img"), readiness: readiness)
-        return Dictionary(uniqueKeysWithValues: try Exporter.render(format, input).map { ($0.path, $0.contents) })
+        return try exportedFiles(format, procfile: "web: ./web\napi: ./api\nworker: ./work\n", readiness: readiness)
     }
 
     @Test func kubernetesProbesWithHTTPGet() throws {
@@ -107,4 +102,15 @@ import Testing
         #expect(yaml.contains("curl -fsS -o /dev/null 'http://127.0.0.1:5000/up'"), "\(yaml)")
         #expect(yaml.contains("condition: service_healthy"), "\(yaml)")
     }
+}
+
+/// What `export FORMAT` writes (path → contents) for a Procfile's text, with
+/// these checks, as app "demo" in /srv/demo from image "img".
+func exportedFiles(_ format: ExportFormat, procfile text: String, readiness: ReadinessConfig,
+                   health: HealthConfig = HealthConfig()) throws -> [String: String] {
+    let plan = try FormationPlan(procfile: Procfile.parse(Array(text.utf8), path: "Procfile"), formation: Formation(),
+                                 ports: PortPlan(base: 5000))
+    let input = ExportInput(plan: plan, root: "/srv/demo", environment: [:],
+                            options: ExportOptions(app: "demo", image: "img"), readiness: readiness, health: health)
+    return Dictionary(uniqueKeysWithValues: try Exporter.render(format, input).map { ($0.path, $0.contents) })
 }

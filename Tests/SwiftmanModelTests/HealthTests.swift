@@ -162,18 +162,13 @@ import Testing
 /// a note where the format cannot run it.
 @Suite struct HealthExportTests {
     func files(_ format: ExportFormat) throws -> [String: String] {
-        let text = "web: ./web\nworker: ./work\n"
-        let plan = try FormationPlan(procfile: Procfile.parse(Array(text.utf8), path: "Procfile"), formation: Formation(),
-                                     ports: PortPlan(base: 5000))
         var readiness = ReadinessConfig()
         readiness.checks = ["web": .port]
         var health = HealthConfig()
         health.checks = ["web": .http(path: "/up", status: nil), "worker": .command("pgrep -f work")]
         health.interval = 1_500_000_000
         health.retries = 4
-        let input = ExportInput(plan: plan, root: "/srv/demo", environment: [:],
-                                options: ExportOptions(app: "demo", image: "img"), readiness: readiness, health: health)
-        return Dictionary(uniqueKeysWithValues: try Exporter.render(format, input).map { ($0.path, $0.contents) })
+        return try exportedFiles(format, procfile: "web: ./web\nworker: ./work\n", readiness: readiness, health: health)
     }
 
     @Test func kubernetesGetsLivenessProbes() throws {
