@@ -49,4 +49,17 @@ import SwiftmanPlatform
         #expect(Children.wait(for: killed.id) == .signaled(Signal.kill.rawValue))
         #expect(Children.wait(for: killed.id) == nil, "reaped once")
     }
+
+    /// A busy port's holder is named by its command line on one line: the
+    /// program's file name, arguments joined by spaces, newlines as spaces.
+    @Test func aCommandLineIsOneLine() throws {
+        let spawner = Spawner(root: ".", environment: CStringArray(["PATH=/usr/bin:/bin"]))
+        let child = try spawner.spawn(script: "sleep 30; :\n", extraEnvironment: [], output: .discard).get()
+        defer {
+            try? child.group.send(Signal.kill.rawValue)
+            _ = Children.wait(for: child.id)
+        }
+        #expect(ProcessTable.commandLine(of: child.id) == "sh -c sleep 30; : ", "the shell stays (a command follows sleep)")
+        #expect(ProcessTable.commandLine(of: child.id, limit: 6) == "sh -c…")
+    }
 }
