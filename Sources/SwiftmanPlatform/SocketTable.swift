@@ -139,14 +139,19 @@ extension ProcessTable {
         return String(decoding: bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...], as: UTF8.self)
     }
 
-    /// The command line of `pid` (/proc/PID/cmdline: the program's file name
-    /// and its arguments, joined by spaces, control characters as spaces, at
-    /// most `limit` characters), else its name, else nil.
+    /// The command line of `pid` (/proc/PID/cmdline, as `commandLine(cmdline:)`
+    /// puts it), else its name, else nil.
     public static func commandLine(of pid: ProcessID, limit: Int = 160) -> String? {
         guard let bytes = try? FileSystem.read("/proc/\(pid.rawValue)/cmdline"), !bytes.isEmpty else { return name(of: pid) }
+        return commandLine(cmdline: bytes, limit: limit)
+    }
+
+    /// A /proc/PID/cmdline (arguments ended by NUL) on one line: the
+    /// program's file name and its arguments joined by spaces, control
+    /// characters as spaces (`python3 -c '…'`), at most `limit` characters.
+    public static func commandLine(cmdline bytes: [UInt8], limit: Int = 160) -> String {
         var words = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         if let program = words.first, let slash = program.lastIndex(of: "/") { words[0] = String(program[program.index(after: slash)...]) }
-        // One line: a newline or tab in an argument (`python3 -c '…'`) becomes a space.
         let line = String(decoding: Array(words.joined(separator: " ").utf8).map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 },
                           as: UTF8.self)
         return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
