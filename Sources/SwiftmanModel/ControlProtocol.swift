@@ -263,23 +263,28 @@ public enum ControlReply: Equatable, Sendable {
 }
 
 /// One `ps` row on the wire: `name pid state uptime-ms restarts port
-/// requested-restarts exit-code processes ready-us change-restarts` (`-` for
-/// no pid, exit code or time to ready; the state as one word,
-/// `InstanceState.encoded`; an older peer's row ends before the last fields).
+/// requested-restarts exit-code processes ready-us change-restarts health`
+/// (`-` for no pid, exit code or time to ready; the state as one word,
+/// `InstanceState.encoded`; health as `InstanceHealth.encoded`, `off` without
+/// a health check; an older peer's row ends before the last fields).
 extension InstanceStatus {
     public var encoded: String {
         "\(name) \(pid.map(String.init) ?? "-") \(state.encoded) \(uptime / 1_000_000) \(restarts) \(port) "
-            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-") \(changeRestarts)"
+            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-") \(changeRestarts) \(health?.encoded ?? "off")"
     }
 
     public init?(encoded: String) {
         let f = encoded.split(separator: " ").map(String.init)
-        guard (9...11).contains(f.count), let state = InstanceState(encoded: f[2]), let ms = Int64(f[3]),
+        guard (9...12).contains(f.count), let state = InstanceState(encoded: f[2]), let ms = Int64(f[3]),
               let restarts = Int(f[4]), let port = Int(f[5]), let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
         self.init(name: f[0], pid: Int32(f[1]), state: state, uptime: ms * 1_000_000,
                   restarts: restarts, port: port, requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
         if f.count >= 10 { readyAfter = Int64(f[9]).map { $0 * 1000 } }
         if f.count >= 11 { guard let changed = Int(f[10]) else { return nil }; changeRestarts = changed }
+        if f.count >= 12 && f[11] != "off" {
+            guard let health = InstanceHealth(encoded: f[11]) else { return nil }
+            self.health = health
+        }
     }
 }
 

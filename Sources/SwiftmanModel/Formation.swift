@@ -102,21 +102,29 @@ public struct FormationPlan: Equatable, Sendable {
     public let ports: PortPlan
     /// Types named on the command line (`start web worker`); empty means all.
     public let selected: [String]
+    /// Types left out (`-x worker`): no instances, and a type that comes
+    /// after one does not wait for it (it runs elsewhere).
+    public let excluded: [String]
 
     /// Validates that every type named in the formation or the selection exists
     /// and that every port fits in 1…65535.
     public init(procfile: Procfile, formation: Formation, ports: PortPlan,
-                selected: [String] = [], source: String = "--formation") throws(Diagnostic) {
+                selected: [String] = [], excluded: [String] = [], source: String = "--formation",
+                excludeSource: String = "--exclude") throws(Diagnostic) {
         for name in formation.counts.keys.sorted() where procfile.index(of: name) == nil {
             throw Diagnostic(source, "unknown process type \"\(name)\" (Procfile has: \(procfile.typeNames))")
         }
         for name in selected where procfile.index(of: name) == nil {
             throw Diagnostic(name, "unknown process type (Procfile has: \(procfile.typeNames))")
         }
+        for name in excluded where procfile.index(of: name) == nil {
+            throw Diagnostic(excludeSource, "unknown process type \"\(name)\" (Procfile has: \(procfile.typeNames))")
+        }
         self.procfile = procfile
         self.formation = formation
         self.ports = ports
         self.selected = selected
+        self.excluded = excluded
         for (index, type) in procfile.types.enumerated() {
             let count = self.count(for: type.name)
             if let problem = ports.problem(type: type.name, typeIndex: index, count: count) {
@@ -125,8 +133,20 @@ public struct FormationPlan: Equatable, Sendable {
         }
     }
 
-    /// Instances of a type: 0 for types left out by a positional selection.
+    /// The types of every `--exclude` value (`TYPE[,TYPE…]`), in order.
+    public static func parseExclude(_ values: [String], source: String) throws(Diagnostic) -> [String] {
+        var types: [String] = []
+        for value in values {
+            let names = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
+            if names.contains("") { throw Diagnostic(source, "expected TYPE[,TYPE…], got \"\(value)\"") }
+            types += names
+        }
+        return types
+    }
+
+    /// Instances of a type: 0 for types left out by a positional selection or `--exclude`.
     public func count(for type: String) -> Int {
+        if excluded.contains(type) { return 0 }
         if !selected.isEmpty {
             guard selected.contains(type) else { return 0 }
             return formation.counts[type] ?? formation.all ?? 1

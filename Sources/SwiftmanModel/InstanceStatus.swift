@@ -96,6 +96,8 @@ public struct InstanceStatus: Equatable, Sendable {
     public var readyAfter: Int64? = nil
     /// Restarts caused by changes to its files (`--watch`) or its dependency's.
     public var changeRestarts: Int = 0
+    /// Its `--health` check's verdict; nil when its type has none.
+    public var health: InstanceHealth? = nil
 
     public init(name: String, pid: Int32?, state: InstanceState, uptime: Int64, restarts: Int, port: Int,
                 requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {

@@ -32,6 +32,15 @@ public enum LifecycleEvent: Equatable, Sendable {
     case request(action: String, targets: [String])
     /// A warning or note about the setup (a skipped .env line, a degraded feature).
     case notice(String)
+    /// Before it started, its PORT was already bound by these processes (none
+    /// named: by a process whose descriptors cannot be read, another user's).
+    /// A warning: a worker may never bind its port.
+    case portInUse(instance: String, port: Int, by: [PortHolder])
+    /// `failures` health checks in a row failed, the last for `reason`: it is
+    /// stopped and restarted (as a failure).
+    case unhealthy(instance: String, check: String, reason: String, failures: Int)
+    /// A health check passed after `failures` failed ones.
+    case healthy(instance: String, check: String, failures: Int)
     /// Not started yet: these types (with what is awaited) are not ready.
     case waiting(instance: String, for: [String])
     /// Its ready check passed `after` ns after it started.
@@ -55,7 +64,8 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .started(let i, _), .spawnFailed(let i, _), .exited(let i, _, _), .leaderExited(let i, _, _, _),
              .killedAfterGrace(let i, _, _), .restarting(let i, _), .restartLimit(let i, _, _, _),
              .cannotStart(let i, _), .waiting(let i, _), .ready(let i, _, _), .notReady(let i, _, _),
-             .dependencyFailed(let i, _, _):
+             .dependencyFailed(let i, _, _), .portInUse(let i, _, _),
+             .unhealthy(let i, _, _, _), .healthy(let i, _, _):
             return i
         default:
             return nil
@@ -83,6 +93,9 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .request: return "request"
         case .notice: return "notice"
         case .waiting: return "waiting"
+        case .portInUse: return "port_in_use"
+        case .unhealthy: return "unhealthy"
+        case .healthy: return "healthy"
         case .ready: return "ready"
         case .notReady: return "not_ready"
         case .dependencyFailed: return "dependency_failed"
@@ -118,6 +131,14 @@ public enum LifecycleEvent: Equatable, Sendable {
         case .nothingToStart: return "no processes to start"
         case .request(let action, let targets): return "\(action) \(targets.joined(separator: ", ")) on request"
         case .notice(let text): return text
+        case .portInUse(let i, let port, let holders):
+            let who = holders.isEmpty ? "a process of another user"
+                : holders.map { "pid \($0.pid) (\($0.command))" }.joined(separator: ", ")
+            return "\(i): port \(port) is already in use by \(who)"
+        case .unhealthy(let i, let check, let reason, let failures):
+            return "\(i) unhealthy (\(check): \(reason), \(failures) time\(failures == 1 ? "" : "s")): restarting"
+        case .healthy(let i, let check, let failures):
+            return "\(i) healthy again (\(check)) after \(failures) failed check\(failures == 1 ? "" : "s")"
         case .waiting(let i, let awaited): return "\(i) waiting for \(awaited.joined(separator: ", "))"
         case .ready(let i, let after, let check): return "\(i) ready after \(Durations.measured(after)) (\(check))"
         case .notReady(let i, let after, let check):
@@ -162,6 +183,18 @@ public enum LifecycleEvent: Equatable, Sendable {
             if let healthyRun { f.append(("healthy_run_ms", .number(healthyRun / 1_000_000))) }
             else { f.append(("window_ms", .number(window / 1_000_000))) }
         case .signalReceived(let signal): f.append(("signal", .string(Signals.name(signal))))
+        case .portInUse(_, let port, let holders):
+            f.append(("port", .number(Int64(port))))
+            f.append(("holders", .raw("[" + holders.map {
+                "{\"pid\":\($0.pid),\"command\":\"\(JSON.escape($0.command))\"}"
+            }.joined(separator: ",") + "]")))
+        case .unhealthy(_, let check, let reason, let failures):
+            f.append(("check", .string(check)))
+            f.append(("reason", .string(reason)))
+            f.append(("failures", .number(Int64(failures))))
+        case .healthy(_, let check, let failures):
+            f.append(("check", .string(check)))
+            f.append(("failures", .number(Int64(failures))))
         case .waiting(_, let awaited): f.append(("waiting_for", .string(awaited.joined(separator: ", "))))
         case .ready(_, let after, let check), .notReady(_, let after, let check):
             f.append(("after_ms", .number(after / 1_000_000)))
@@ -181,6 +214,17 @@ public enum LifecycleEvent: Equatable, Sendable {
         default: break
         }
         return f.map { (key: $0.0, value: $0.1) }
+    }
+}
+
+/// A process that holds a port open: its pid and command line.
+public struct PortHolder: Equatable, Sendable {
+    public let pid: Int32
+    public let command: String
+
+    public init(pid: Int32, command: String) {
+        self.pid = pid
+        self.command = command
     }
 }
 

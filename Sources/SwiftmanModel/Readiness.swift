@@ -10,12 +10,15 @@ public enum ReadyCheck: Equatable, Sendable, CustomStringConvertible {
     case command(String)
     /// It has exited 0: a one-shot task (`migrate`, `release`).
     case exit
+    /// `GET PATH` on 127.0.0.1:PORT answers 2xx or 3xx, or exactly `status`.
+    case http(path: String, status: Int?)
 
     public static func parse(_ text: String) -> ReadyCheck? {
         if text == "port" { return .port }
         if text == "exit" { return .exit }
         if text.hasPrefix("line:"), text.count > 5 { return .line(String(text.dropFirst(5))) }
         if text.hasPrefix("cmd:"), text.count > 4 { return .command(String(text.dropFirst(4))) }
+        if let (path, status) = HTTPCheck.parse(text) { return .http(path: path, status: status) }
         return nil
     }
 
@@ -25,6 +28,7 @@ public enum ReadyCheck: Equatable, Sendable, CustomStringConvertible {
         case .exit: return "exit"
         case .line(let text): return "line:" + text
         case .command(let command): return "cmd:" + command
+        case .http(let path, let status): return "http:" + path + (status.map { "=\($0)" } ?? "")
         }
     }
 
@@ -35,6 +39,7 @@ public enum ReadyCheck: Equatable, Sendable, CustomStringConvertible {
         case .exit: return "exit 0"
         case .line(let text): return "a line containing \"\(text)\""
         case .command(let command): return "`\(command)` to succeed"
+        case .http(let path, let status): return "GET \(path) on port \(port) to answer \(status.map(String.init) ?? "2xx or 3xx")"
         }
     }
 }
@@ -206,14 +211,14 @@ public struct ReadinessConfig: Equatable, Sendable {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let type = parts[0].trimmingSpaces
             guard parts.count == 2, !type.isEmpty else {
-                throw Diagnostic(source, "expected TYPE=CHECK (port, line:TEXT, cmd:COMMAND or exit), got \"\(item)\"")
+                throw Diagnostic(source, "expected TYPE=CHECK (port, http:PATH, line:TEXT, cmd:COMMAND or exit), got \"\(item)\"")
             }
             guard known.contains(type) else {
                 throw Diagnostic(source, "unknown process type \"\(type)\" (Procfile has: \(types.joined(separator: ", ")))")
             }
             let text = String(parts[1]).trimmingLeadingSpaces
             guard let check = ReadyCheck.parse(text) else {
-                throw Diagnostic(source, "invalid check \"\(text)\" for \(type) (expected port, line:TEXT, cmd:COMMAND or exit)")
+                throw Diagnostic(source, "invalid check \"\(text)\" for \(type) (expected port, http:PATH, line:TEXT, cmd:COMMAND or exit)")
             }
             if let previous = checks[type], previous != check {
                 throw Diagnostic(source, "\(type) is given two checks (\(previous) and \(check))")
@@ -257,7 +262,7 @@ extension String {
         return check.hasPrefix("line:") || check.hasPrefix("cmd:")
     }
 
-    /// `name=port`, `name=exit`, `name=line:…`, `name=cmd:…` (name as in a Procfile).
+    /// `name=port`, `name=exit`, `name=http:…`, `name=line:…`, `name=cmd:…` (name as in a Procfile).
     fileprivate var startsReadyItem: Bool {
         guard let eq = firstIndex(of: "=") else { return false }
         let name = self[..<eq].trimmingSpaces
@@ -265,7 +270,7 @@ extension String {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D
         }) else { return false }
         let check = self[index(after: eq)...].trimmingLeadingSpaces
-        return check == "port" || check == "exit" || check.hasPrefix("line:") || check.hasPrefix("cmd:")
+        return check == "port" || check == "exit" || check.hasPrefix("http:") || check.hasPrefix("line:") || check.hasPrefix("cmd:")
     }
 }
 

@@ -44,11 +44,16 @@ public enum SocketTable {
     /// reaches (loopback and any-address listeners of both families); nil when
     /// neither table can be read (no /proc).
     public static func localListeners(port: Int) -> [TCPListener]? {
+        listeners(port: port)?.filter(\.acceptsLocalConnections)
+    }
+
+    /// Every socket listening on `port`, on any address of either family;
+    /// nil when neither table can be read (no /proc).
+    public static func listeners(port: Int) -> [TCPListener]? {
         let v4 = try? FileSystem.read("/proc/net/tcp")
         let v6 = try? FileSystem.read("/proc/net/tcp6")
         guard v4 != nil || v6 != nil else { return nil }
-        return (parse(v4 ?? [], ipv6: false) + parse(v6 ?? [], ipv6: true))
-            .filter { $0.port == port && $0.acceptsLocalConnections }
+        return (parse(v4 ?? [], ipv6: false) + parse(v6 ?? [], ipv6: true)).filter { $0.port == port }
     }
 
     /// The LISTEN rows of one table's text. A row:
@@ -132,6 +137,24 @@ extension ProcessTable {
     public static func name(of pid: ProcessID) -> String? {
         guard let bytes = try? FileSystem.read("/proc/\(pid.rawValue)/comm"), !bytes.isEmpty else { return nil }
         return String(decoding: bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...], as: UTF8.self)
+    }
+
+    /// The command line of `pid` (/proc/PID/cmdline, as `commandLine(cmdline:)`
+    /// puts it), else its name, else nil.
+    public static func commandLine(of pid: ProcessID, limit: Int = 160) -> String? {
+        guard let bytes = try? FileSystem.read("/proc/\(pid.rawValue)/cmdline"), !bytes.isEmpty else { return name(of: pid) }
+        return commandLine(cmdline: bytes, limit: limit)
+    }
+
+    /// A /proc/PID/cmdline (arguments ended by NUL) on one line: the
+    /// program's file name and its arguments joined by spaces, control
+    /// characters as spaces (`python3 -c '…'`), at most `limit` characters.
+    public static func commandLine(cmdline bytes: [UInt8], limit: Int = 160) -> String {
+        var words = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        if let program = words.first, let slash = program.lastIndex(of: "/") { words[0] = String(program[program.index(after: slash)...]) }
+        let line = String(decoding: Array(words.joined(separator: " ").utf8).map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 },
+                          as: UTF8.self)
+        return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
     }
 
     /// The live members of `group`.

@@ -43,6 +43,12 @@ public final class FormationRuntime {
     private var outputFailed = false
     /// /proc is readable: orphans that left their group can be found.
     private let canSweep = ProcessTable.hasProc
+    /// Busy-port warnings found while spawning, said just before the
+    /// instance's own next line (its `started`), by instance name.
+    private var portNotes: [String: LifecycleEvent] = [:]
+    /// Instance and holders already warned about: a crash loop on a busy port
+    /// is said once.
+    private var portsNoted: Set<String> = []
 
     public init(config: RunConfig) throws(Diagnostic) {
         self.config = config
@@ -82,6 +88,9 @@ public final class FormationRuntime {
         output.onPipePaid = { [unowned self] fd in self.pipeSettled(fd, closed: false) }
         output.onLineMatch = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
         probes.onReady = { [unowned self] pid, now in self.send(.ready(pid: pid), now: now) }
+        probes.onHealth = { [unowned self] pid, passed, detail, now in
+            self.send(.health(pid: pid, passed: passed, detail: detail), now: now)
+        }
         probes.onNote = { [unowned self] text in self.report(.notice(text)) }
         loop.add(sink)
         loop.add(signals)
@@ -259,13 +268,23 @@ public final class FormationRuntime {
             switch effect {
             case .signal(let group, let signal): deliver(signal, toGroup: group)
             case .signalOrphans(let signal): signalOrphans(signal)
-            case .report(let event): report(event)
+            case .report(let event):
+                if !portNotes.isEmpty, let name = event.instance, let note = portNotes.removeValue(forKey: name) { report(note) }
+                report(event)
             case .watchReadiness(let spec, let pid, let check): watchReadiness(spec, pid: pid, check: check)
             case .cancelReadiness(let pid): cancelReadiness(pid: pid)
+            case .checkHealth(let spec, let pid, let check):
+                probes.checkHealth(pid: pid, check: check, port: spec.port, instance: spec.name,
+                                   environment: ["PORT=\(spec.port)", "PS=\(spec.name)"], now: monotonicNow())
+            case .cancelHealth(let pid): probes.cancel(pid: pid)
             case .reply(let answer): reply = answer
             }
         }
         if held.count > 0 { answerWaits() }
+        if !portNotes.isEmpty {
+            for (_, note) in portNotes.sorted(by: { $0.key < $1.key }) { report(note) }
+            portNotes.removeAll()
+        }
         return reply
     }
 
@@ -362,7 +381,17 @@ public final class FormationRuntime {
         // dependency) get their labels first, so slot numbers stay indexes.
         while labelsBySlot.count < slot { addLabels(slot: labelsBySlot.count, supervisor.instances[labelsBySlot.count].spec) }
         addLabels(slot: slot, instance)
+        notePortInUse(instance)
         return children.spawn(instance, slot: slot, labels: labelsBySlot[slot], tty: config.tty.includes(instance.type))
+    }
+
+    /// Whether something already listens on the instance's PORT: a warning
+    /// (a worker may never bind it), from the kernel's socket tables.
+    private func notePortInUse(_ instance: InstanceSpec) {
+        guard let holders = BusyPorts.holders(of: instance.port) else { return }
+        let key = instance.name + " " + holders.map { String($0.pid) }.joined(separator: ",")
+        guard portsNoted.insert(key).inserted else { return }
+        portNotes[instance.name] = .portInUse(instance: instance.name, port: instance.port, by: holders)
     }
 
     /// Signals our children that are not instance leaders (orphans handed to
@@ -386,6 +415,8 @@ public final class FormationRuntime {
         let now = monotonicNow()
         switch check {
         case .port: probes.watchPort(pid: pid, port: instance.port, instance: instance.name, now: now)
+        case .http(let path, let status):
+            probes.watchHTTP(pid: pid, port: instance.port, path: path, status: status, instance: instance.name, now: now)
         case .command(let command):
             probes.watchCommand(pid: pid, script: command, environment: ["PORT=\(instance.port)", "PS=\(instance.name)"], now: now)
         case .line(let text):

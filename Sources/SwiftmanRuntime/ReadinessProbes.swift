@@ -1,11 +1,11 @@
 import SwiftmanModel
 import SwiftmanPlatform
 
-/// The `port` and `cmd:` readiness checks, carried out by the event loop: the
-/// kernel's socket tables (a listener on the port that belongs to the
+/// The `port`, `http:` and `cmd:` readiness checks, carried out by the event
+/// loop: the kernel's socket tables (a listener on the port that belongs to the
 /// instance's process group; a non-blocking connect polled for POLLOUT where
-/// /proc cannot be read), or `/bin/sh -c COMMAND` reaped by the runtime's
-/// waitpid loop; a failed attempt is retried after a short, growing delay. No thread and no sleep; at most `maxInFlight` attempts at
+/// /proc cannot be read), a non-blocking `GET PATH` whose status line is read
+/// (HTTPCheck), or `/bin/sh -c COMMAND` reaped by the runtime's waitpid loop; a failed attempt is retried after a short, growing delay. No thread and no sleep; at most `maxInFlight` attempts at
 /// once, the rest wait their turn. (`line:` checks live in ChildOutput.)
 final class ReadinessProbes: EventSource {
     static let maxInFlight = 16
@@ -23,10 +23,17 @@ final class ReadinessProbes: EventSource {
     static let commandFirstRetry: Int64 = 50_000_000
     static let commandMaxRetry: Int64 = 1_000_000_000
     static let commandAttemptLimit: Int64 = 10_000_000_000
+    /// HTTP retries: 20 ms growing by half to 250 ms (a server answering 503
+    /// while it boots gets a few requests a second); a try with no status
+    /// line 2 s after it began fails.
+    static let httpFirstRetry: Int64 = 20_000_000
+    static let httpMaxRetry: Int64 = 250_000_000
+    static let httpAttemptLimit: Int64 = 2_000_000_000
 
     private enum Kind {
         case port(Int, instance: String)
         case command(script: String, environment: [String])
+        case http(port: Int, path: String, status: Int?, instance: String)
     }
 
     private final class Probe {
@@ -44,6 +51,16 @@ final class ReadinessProbes: EventSource {
         /// Port checks: listeners already looked up in every process (their
         /// holders, when found, were named once).
         var scanned: Set<SocketInode> = []
+        /// HTTP tries: connected yet, the request and how much of it is
+        /// sent, the reply's first bytes.
+        var connecting = true
+        var request: [UInt8] = []
+        var sent = 0
+        var received: [UInt8] = []
+        /// A health check: one try, answered either way (no retries).
+        var once = false
+        /// The try in flight was abandoned at its deadline.
+        var timedOut = false
 
         init(pid: Int32, kind: Kind, now: Int64) {
             self.pid = pid
@@ -52,6 +69,7 @@ final class ReadinessProbes: EventSource {
             switch kind {
             case .port: delay = ReadinessProbes.portFirstRetry
             case .command: delay = ReadinessProbes.commandFirstRetry
+            case .http: delay = ReadinessProbes.httpFirstRetry
             }
         }
 
@@ -67,14 +85,32 @@ final class ReadinessProbes: EventSource {
     private let spawner: Spawner
     /// The instance led by `pid` passed its check.
     var onReady: (_ pid: Int32, _ now: Int64) -> Void = { _, _ in }
+    /// A health check of the instance led by `pid` passed or failed (why).
+    var onHealth: (_ pid: Int32, _ passed: Bool, _ detail: String, _ now: Int64) -> Void = { _, _, _, _ in }
     /// Something the user should know while the check waits (who else holds the port).
     var onNote: (_ text: String) -> Void = { _ in }
 
     init(spawner: Spawner) { self.spawner = spawner }
 
+    /// Runs `check` once for the instance led by `pid`: `onHealth` answers.
+    func checkHealth(pid: Int32, check: ReadyCheck, port: Int, instance: String, environment: [String], now: Int64) {
+        switch check {
+        case .port: watchPort(pid: pid, port: port, instance: instance, now: now)
+        case .http(let path, let status): watchHTTP(pid: pid, port: port, path: path, status: status, instance: instance, now: now)
+        case .command(let script): watchCommand(pid: pid, script: script, environment: environment, now: now)
+        case .line, .exit: return onHealth(pid, true, "", now)
+        }
+        probes[pid]?.once = true
+    }
+
     func watchPort(pid: Int32, port: Int, instance: String, now: Int64) {
         cancel(pid: pid)
         probes[pid] = Probe(pid: pid, kind: .port(port, instance: instance), now: now)
+    }
+
+    func watchHTTP(pid: Int32, port: Int, path: String, status: Int?, instance: String, now: Int64) {
+        cancel(pid: pid)
+        probes[pid] = Probe(pid: pid, kind: .http(port: port, path: path, status: status, instance: instance), now: now)
     }
 
     func watchCommand(pid: Int32, script: String, environment: [String], now: Int64) {
@@ -97,6 +133,9 @@ final class ReadinessProbes: EventSource {
             probe.socket = nil
             inFlight -= 1
         }
+        probe.connecting = true
+        probe.sent = 0
+        probe.received.removeAll()
         if probe.command > 0 {
             // Stays in byCommand until reaped; the slot frees now.
             try? ProcessGroup(probe.command).send(Signal.kill.rawValue)
@@ -106,14 +145,20 @@ final class ReadinessProbes: EventSource {
     }
 
     func register(in set: inout PollSet, now: Int64) {
-        for fd in bySocket.keys { set.watch(fd, events: .writable) }
+        for (fd, probe) in bySocket {
+            set.watch(fd, events: probe.connecting || probe.sent < probe.request.count ? .writable : .readable)
+        }
     }
 
     func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
         guard let probe = bySocket[fd] else { return }
+        if case .http(let port, let path, let status, _) = probe.kind {
+            exchange(probe, fd: fd, port: port, path: path, expected: status, now: now)
+            return
+        }
         let error = fd.pendingError
         endAttempt(probe)
-        if error == nil { ready(probe, now: now) } else { retry(probe, now: now) }
+        if let error { failed(probe, "\(error)", now: now) } else { ready(probe, now: now) }
     }
 
     var nextDeadline: Int64? {
@@ -136,9 +181,10 @@ final class ReadinessProbes: EventSource {
         guard !probes.isEmpty else { return }
         for probe in probes.values where probe.inFlight && probe.attemptDeadline <= now {
             let command = probe.command
+            probe.timedOut = true
             endAttempt(probe)
             // A hung connect is retried now; a killed command once reaped.
-            if command == 0 { retry(probe, now: now) }
+            if command == 0 { failed(probe, "timed out", now: now) }
         }
         let waiting = probes.values.filter { !$0.inFlight && $0.command == 0 && $0.nextAttempt <= now }
             .sorted { $0.nextAttempt < $1.nextAttempt }
@@ -153,7 +199,7 @@ final class ReadinessProbes: EventSource {
         if probe.command == pid { inFlight -= 1 }
         probe.command = 0
         guard !probe.cancelled else { return true }
-        if status.isSuccess { ready(probe, now: now) } else { retry(probe, now: now) }
+        if status.isSuccess { ready(probe, now: now) } else { failed(probe, probe.timedOut ? "timed out" : "\(status)", now: now) }
         return true
     }
 
@@ -164,12 +210,12 @@ final class ReadinessProbes: EventSource {
                 if listenerIsOwn(probe, listeners, port: port, instance: instance) {
                     ready(probe, now: now)
                 } else {
-                    retry(probe, now: now)
+                    failed(probe, "nothing of \(instance) listens on port \(port)", now: now)
                 }
                 return
             }
             guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
-                retry(probe, now: now)
+                failed(probe, "cannot connect to port \(port)", now: now)
                 return
             }
             if connected {
@@ -181,6 +227,27 @@ final class ReadinessProbes: EventSource {
                 bySocket[fd] = probe
                 inFlight += 1
             }
+        case .http(let port, let path, _, let instance):
+            // Only the instance's own listener is asked (a stale server's 200
+            // is not this instance being ready); without /proc, whoever answers.
+            // Health checks skip the look: it was its own when it became ready,
+            // and the socket tables grow with every check's TIME_WAIT entry
+            // (reading them at each check cost more than the check).
+            if !probe.once, let listeners = SocketTable.localListeners(port: port),
+               !listenerIsOwn(probe, listeners, port: port, instance: instance) {
+                failed(probe, "nothing of \(instance) listens on port \(port)", now: now)
+                return
+            }
+            guard let (fd, connected) = try? TCPSocket.connectLocal(port: port) else {
+                failed(probe, "cannot connect to port \(port)", now: now)
+                return
+            }
+            probe.socket = fd
+            probe.connecting = !connected
+            probe.request = HTTPCheck.request(path: path, port: port)
+            probe.attemptDeadline = now + ReadinessProbes.httpAttemptLimit
+            bySocket[fd] = probe
+            inFlight += 1
         case .command(let script, let environment):
             switch spawner.spawn(script: script, extraEnvironment: environment, output: .discard) {
             case .success(let process):
@@ -188,10 +255,70 @@ final class ReadinessProbes: EventSource {
                 probe.attemptDeadline = now + ReadinessProbes.commandAttemptLimit
                 byCommand[process.id.rawValue] = probe
                 inFlight += 1
-            case .failure:
-                retry(probe, now: now)
+            case .failure(let error):
+                failed(probe, "cannot run the command: \(error)", now: now)
             }
         }
+    }
+
+    /// One step of an HTTP try on its socket: the connect's outcome, the
+    /// request written, the status line read. Any failure (refused, reset,
+    /// garbage, a status that does not pass) ends the try; the next comes
+    /// after the retry delay.
+    private func exchange(_ probe: Probe, fd: FileDescriptor, port: Int, path: String, expected: Int?, now: Int64) {
+        if probe.connecting {
+            if let error = fd.pendingError { return fail(probe, "\(error)", now: now) }
+            probe.connecting = false
+        }
+        var failure: Errno?
+        if probe.sent < probe.request.count {
+            let sent = probe.request.withUnsafeBytes { bytes -> Int in
+                do throws(Errno) { return try fd.write(UnsafeRawBufferPointer(rebasing: bytes[probe.sent...])) } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure, failure != .wouldBlock { return fail(probe, "\(failure)", now: now) }
+            probe.sent += sent
+            return
+        }
+        // Never more than a status line's worth: headers and body are not read.
+        var chunk = [UInt8](repeating: 0, count: max(1, HTTPCheck.statusLineLimit + 1 - probe.received.count))
+        let count = chunk.withUnsafeMutableBytes { buffer -> Int in
+            do throws(Errno) { return try fd.read(into: buffer) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure {
+            if failure != .wouldBlock { fail(probe, "\(failure)", now: now) }
+            return
+        }
+        probe.received += chunk[..<count]
+        switch HTTPCheck.reply(probe.received, ended: count == 0) {
+        case .incomplete: return
+        case .status(let status) where HTTPCheck.passes(status, expected: expected):
+            endAttempt(probe)
+            ready(probe, now: now)
+        case .status(let status):
+            fail(probe, String(status), now: now)
+        case .invalid(let reason):
+            fail(probe, reason, now: now)
+        }
+    }
+
+    private func fail(_ probe: Probe, _ detail: String, now: Int64) {
+        endAttempt(probe)
+        failed(probe, detail, now: now)
+    }
+
+    /// A try failed: a ready check is retried later; a health check answers.
+    private func failed(_ probe: Probe, _ detail: String, now: Int64) {
+        probe.timedOut = false
+        guard probe.once else { return retry(probe, now: now) }
+        guard probes[probe.pid] === probe else { return }
+        probes[probe.pid] = nil
+        onHealth(probe.pid, false, detail, now)
     }
 
     /// Whether one of `listeners` (on `port`, reached from localhost) belongs to
@@ -228,12 +355,14 @@ final class ReadinessProbes: EventSource {
         switch probe.kind {
         case .port: probe.delay = min(probe.delay * 3 / 2, ReadinessProbes.portMaxRetry)
         case .command: probe.delay = min(probe.delay * 2, ReadinessProbes.commandMaxRetry)
+        case .http: probe.delay = min(probe.delay * 3 / 2, ReadinessProbes.httpMaxRetry)
         }
     }
 
     private func ready(_ probe: Probe, now: Int64) {
         guard probes[probe.pid] === probe else { return }
         probes[probe.pid] = nil
+        if probe.once { return onHealth(probe.pid, true, "", now) }
         onReady(probe.pid, now)
     }
 }

@@ -15,7 +15,7 @@ enum FormationOptions {
     /// `--ready`, `--after`, `--ready-timeout`: shared with `check` and `export`.
     static let readiness = [
         Option(long: "ready", short: nil, valueName: "TYPE=CHECK",
-               help: "when a type is ready: port, line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
+               help: "when a type is ready: port, http:PATH[=STATUS], line:TEXT, cmd:COMMAND or exit (repeatable; comma lists)", repeatable: true),
         Option(long: "after", short: nil, valueName: "TYPE=DEP+DEP",
                help: "start a type once its dependencies are ready; stop it before them (repeatable)", repeatable: true),
         Option(long: "ready-timeout", short: nil, valueName: "DURATION",
@@ -68,6 +68,39 @@ enum FormationOptions {
         return WatchMatcher(watches: watches, ignores: ignores)
     }
 
+    /// `--health`, `--health-interval`, `--health-retries`: checks while running.
+    static let health = [
+        Option(long: "health", short: nil, valueName: "TYPE=CHECK",
+               help: "check a ready type while it runs: port, http:PATH[=STATUS] or cmd:COMMAND (repeatable; comma lists)", repeatable: true),
+        Option(long: "health-interval", short: nil, valueName: "DURATION",
+               help: "time between health checks: seconds (0.5) or with a unit (500ms, 2s, 1m) (default: 10)"),
+        Option(long: "health-retries", short: nil, valueName: "N",
+               help: "failed health checks in a row that restart an instance (default: 3)"),
+    ]
+
+    static func healthConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> HealthConfig {
+        var health = HealthConfig()
+        do throws(Diagnostic) {
+            health.checks = try HealthConfig.parseHealth(args.all("health"), source: args.source("health"),
+                                                         types: plan.procfile.types.map(\.name))
+        } catch {
+            throw UsageError(message: error.description)
+        }
+        if let text = args["health-interval"] {
+            guard let interval = HealthConfig.parseInterval(text) else {
+                throw UsageError(message: "\(args.source("health-interval")): invalid duration \"\(text)\" (seconds such as 0.5, or 500ms, 2s, 1m)")
+            }
+            health.interval = interval
+        }
+        if let text = args["health-retries"] {
+            guard let retries = Int(text), retries >= 1, retries <= 1000 else {
+                throw UsageError(message: "\(args.source("health-retries")): invalid count \"\(text)\" (1…1000)")
+            }
+            health.retries = retries
+        }
+        return health
+    }
+
     static func supervisorConfig(_ args: Arguments, plan: FormationPlan) throws(UsageError) -> SupervisorConfig {
         var supervisor = SupervisorConfig()
         supervisor.timeout = try seconds(args, "timeout", default: 5)
@@ -85,6 +118,7 @@ enum FormationOptions {
             supervisor.watch.types = Set(args.all("watch").map { String($0.prefix { $0 != "=" }) })
             supervisor.watch.delay = try seconds(args, "watch-delay", default: 0.2)
         }
+        supervisor.health = try healthConfig(args, plan: plan)
         return supervisor
     }
 

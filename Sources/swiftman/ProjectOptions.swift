@@ -12,6 +12,8 @@ enum ProjectOptions {
         Option(long: "env", short: "e", valueName: "FILES", help: "comma-separated env files (default: ROOT/.env when it exists)"),
         Option(long: "formation", short: "m", valueName: "SPEC", help: "instances per type: all=1,web=2,worker=0 (honcho's -c web=2 too)", aliases: ["-c", "--concurrency"]),
         Option(long: "port", short: "p", valueName: "N", help: "base port (default: PORT from env files, else $PORT, else 5000)"),
+        Option(long: "exclude", short: "x", valueName: "TYPES", help: "leave these types out: web,worker (repeatable); what comes after one does not wait for it",
+               repeatable: true),
     ]
 
     /// A loaded project: every problem found is collected, so `check` can
@@ -110,9 +112,11 @@ enum ProjectOptions {
         project.ports = PortPlan(base: base)
         if wantsPlan, let procfile = project.procfile {
             do throws(Diagnostic) {
+                let excluded = try FormationPlan.parseExclude(args.all("exclude"), source: args.source("exclude"))
                 project.plan = try FormationPlan(procfile: procfile, formation: formation,
                                                  ports: project.ports, selected: selected ?? args.positionals,
-                                                 source: args.source("formation"))
+                                                 excluded: excluded, source: args.source("formation"),
+                                                 excludeSource: args.source("exclude"))
             } catch {
                 throw UsageError(message: error.description)
             }

@@ -45,7 +45,7 @@ private extension Project {
         }
         return try array.map { object in
             guard Set(object.keys) == ["name", "pid", "processes", "state", "exit_code", "uptime", "restarts",
-                                       "requested_restarts", "change_restarts", "port", "ready_ms"],
+                                       "requested_restarts", "change_restarts", "port", "ready_ms", "health"],
                   let name = object["name"] as? String, let state = object["state"] as? String,
                   let uptime = object["uptime"] as? Double, let restarts = object["restarts"] as? Int,
                   let port = object["port"] as? Int, let requested = object["requested_restarts"] as? Int,

@@ -19,13 +19,13 @@ private let hasIPv6Loopback: Bool = {
     }
 }()
 
-private extension Project {
+extension Project {
     /// `listen.py HOST PORT` started by the test, outside swiftman (its own
     /// process group), tagged so the project's cleanup ends it whatever happens.
-    func staleListener(port: Int) throws -> Foundation.Process {
+    func staleListener(port: Int, host: String = "127.0.0.1") throws -> Foundation.Process {
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", resource("listen.py"), "127.0.0.1", String(port)]
+        process.arguments = ["python3", resource("listen.py"), host, String(port)]
         process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMAN_TEST_TAG": tag]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -35,7 +35,7 @@ private extension Project {
 }
 
 /// SIGKILL: the test process blocks signals, and Foundation's children inherit that.
-private func stop(_ process: Foundation.Process) {
+func stopListener(_ process: Foundation.Process) {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
 }
@@ -70,7 +70,7 @@ private func stop(_ process: Foundation.Process) {
             web: echo "web up"; exec sleep 1000
             """)
         let stale = try project.staleListener(port: base)
-        defer { stop(stale) }
+        defer { stopListener(stale) }
         let swiftman = try project.start(["-p", "\(base)", "--ready", "db=port", "--after", "web=db"])
         #expect(try swiftman.wait() == 1)
         let system = swiftman.messages(from: "system")
@@ -78,7 +78,7 @@ private func stop(_ process: Foundation.Process) {
         #expect(!system.contains { $0.hasPrefix("web.1 started") }, "\(system)")
         #expect(system.contains("db.1 exited with code 1 before it was ready; web waits for it: stopping"), "\(system)")
         #expect(swiftman.messages(from: "db.1").contains { $0.contains("Address already in use") }, "\(swiftman.stdout)")
-        stop(stale)
+        stopListener(stale)
         project.expectNothingLeft()
     }
 
@@ -91,7 +91,7 @@ private func stop(_ process: Foundation.Process) {
             web: echo "web up"; exec sleep 1000
             """)
         let stale = try project.staleListener(port: base)
-        defer { stop(stale) }
+        defer { stopListener(stale) }
         let swiftman = try project.start(["-p", "\(base)", "--ready", "db=port", "--after", "web=db", "--ready-timeout", "1"])
         #expect(try swiftman.wait() == 1)
         let system = swiftman.messages(from: "system")
@@ -102,7 +102,7 @@ private func stop(_ process: Foundation.Process) {
         #expect(held.count == 1, "\(system)")
         #expect(system.contains("db.1 was not ready within 1s (port \(base)); web waits for it: stopping"), "\(system)")
         #expect(!system.contains { $0.hasPrefix("web.1 started") }, "\(system)")
-        stop(stale)
+        stopListener(stale)
         project.expectNothingLeft()
     }
 }

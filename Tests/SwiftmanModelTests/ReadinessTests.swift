@@ -85,7 +85,7 @@ import Testing
         #expect(throws: Diagnostic("--ready", "unknown process type \"db\" (Procfile has: web, worker, redis, migrate)")) {
             try ReadinessConfig.parseReady(["db=port"], source: "--ready", types: types)
         }
-        #expect(throws: Diagnostic("SWIFTMAN_READY", "invalid check \"tcp\" for web (expected port, line:TEXT, cmd:COMMAND or exit)")) {
+        #expect(throws: Diagnostic("SWIFTMAN_READY", "invalid check \"tcp\" for web (expected port, http:PATH, line:TEXT, cmd:COMMAND or exit)")) {
             try ReadinessConfig.parseReady(["web=tcp"], source: "SWIFTMAN_READY", types: types)
         }
         #expect(throws: Diagnostic.self) { try ReadinessConfig.parseReady(["port"], source: "--ready", types: types) }

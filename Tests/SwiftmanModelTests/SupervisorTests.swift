@@ -19,6 +19,9 @@ final class FakeHost {
     /// Readiness checks the supervisor asked for, and the ones it called off.
     var watched: [(name: String, pid: Int32, check: ReadyCheck)] = []
     var cancelled: [Int32] = []
+    /// Health checks asked for (`--health`), and the ones called off.
+    var healthChecks: [(name: String, pid: Int32, check: ReadyCheck)] = []
+    var healthCancelled: [Int32] = []
     /// Every effect of the last input, in order.
     var lastEffects: [SupervisorEffect] = []
 
@@ -42,6 +45,8 @@ final class FakeHost {
             case .report(let event): events.append(event)
             case .watchReadiness(let spec, let pid, let check): watched.append((spec.name, pid, check))
             case .cancelReadiness(let pid): cancelled.append(pid)
+            case .checkHealth(let spec, let pid, let check): healthChecks.append((spec.name, pid, check))
+            case .cancelHealth(let pid): healthCancelled.append(pid)
             case .reply(let answer): reply = answer
             }
         }

@@ -49,4 +49,14 @@ import SwiftmanPlatform
         #expect(Children.wait(for: killed.id) == .signaled(Signal.kill.rawValue))
         #expect(Children.wait(for: killed.id) == nil, "reaped once")
     }
+
+    /// A busy port's holder is named by its command line on one line: the
+    /// program's file name, arguments joined by spaces, newlines as spaces.
+    /// (No child is spawned: a fork in flight holds other tests' pipes open.)
+    @Test func aCommandLineIsOneLine() {
+        let cmdline = Array("/usr/bin/python3\0-c\0import time\ntime.sleep(9)\0".utf8)
+        #expect(ProcessTable.commandLine(cmdline: cmdline) == "python3 -c import time time.sleep(9)")
+        #expect(ProcessTable.commandLine(cmdline: cmdline, limit: 10) == "python3 -…")
+        #expect(ProcessTable.commandLine(of: ProcessID.current)?.isEmpty == false)
+    }
 }

@@ -12,8 +12,15 @@ enum ComposeExporter {
         if !export.envFileReferences.isEmpty {
             notes.append("compose reads the env_file files itself, with its own .env syntax.")
         }
-        if export.types.contains(where: { if case .port = $0.check { return true }; return false }) {
+        if export.types.contains(where: { type in
+            if case .port = type.health ?? type.check { return true }
+            return false
+        }) {
             notes.append("Port checks are healthchecks running `nc -z 127.0.0.1 PORT`: the image needs nc.")
+        }
+        if !export.healthChecked.isEmpty {
+            notes.append("Health checks are the healthcheck of \(export.healthChecked.joined(separator: ", ")) (its ready check's, if any, is replaced);")
+            notes.append("not carried: compose marks an unhealthy container but does not restart it.")
         }
         notes.append("stdin stays open (stdin_open: true), as `swiftman start` keeps it: watchers do not exit at once.")
         if let local = export.localVariablesNote { notes.append(local) }
@@ -38,7 +45,7 @@ enum ComposeExporter {
             entries.append(("depends_on", .map(type.after.map { name in
                 let condition: String
                 switch export.type(name)?.check {
-                case .port?, .command?: condition = "service_healthy"
+                case .port?, .command?, .http?: condition = "service_healthy"
                 case .exit?: condition = "service_completed_successfully"
                 case .line?, nil: condition = "service_started"
                 }
@@ -59,17 +66,26 @@ enum ComposeExporter {
             // Open and never at EOF, as under `swiftman start` (`esbuild --watch` exits at EOF).
             ("stdin_open", .bool(true)),
         ]
-        let probe: String?
-        switch type.check {
-        case .port?: probe = "nc -z 127.0.0.1 \(type.port)"
-        case .command(let command)?: probe = command
-        default: probe = nil
+        func probe(_ check: ReadyCheck?) -> String? {
+            switch check {
+            case .port?: return "nc -z 127.0.0.1 \(type.port)"
+            case .command(let command)?: return command
+            case .http(let path, let status)?: return ExportText.httpProbe(path: path, status: status, port: type.port)
+            default: return nil
+            }
         }
-        if let probe {
+        // One healthcheck per service: the health check's when there is one.
+        let test: (command: String, interval: Int, retries: Int)?
+        if let command = probe(type.health) {
+            test = (command, export.healthIntervalSeconds, export.healthRetries)
+        } else {
+            test = probe(type.check).map { ($0, 1, max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds))) }
+        }
+        if let test {
             entries.append(("healthcheck", .map([
-                ("test", .list([.string("CMD-SHELL"), string(probe)])),
-                ("interval", .string("1s")),
-                ("retries", .int(max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds)))),
+                ("test", .list([.string("CMD-SHELL"), string(test.command)])),
+                ("interval", .string("\(test.interval)s")),
+                ("retries", .int(test.retries)),
             ])))
         }
         return .map(entries)

@@ -54,12 +54,15 @@ public struct ExportInput: Sendable {
     public var options: ExportOptions
     /// `--ready` and `--after`: carried as far as each format can.
     public var readiness: ReadinessConfig
+    /// `--health`: a liveness probe where the format has one.
+    public var health = HealthConfig()
 
     public init(plan: FormationPlan, root: String, environment: [String: String],
                 stopSignal: PerType<Signal> = PerType(.terminate), timeoutSeconds: Double = 5,
                 restart: PerType<RestartPolicy> = PerType(.onFailure), options: ExportOptions,
-                readiness: ReadinessConfig = ReadinessConfig()) {
+                readiness: ReadinessConfig = ReadinessConfig(), health: HealthConfig = HealthConfig()) {
         self.readiness = readiness
+        self.health = health
         self.plan = plan
         self.root = root
         self.environment = environment
@@ -123,6 +126,8 @@ struct Export {
         let stopSignal: Signal
         let restart: RestartPolicy
         let check: ReadyCheck?
+        /// Its `--health` check.
+        let health: ReadyCheck?
         /// Types it starts after (`--after`) that run (count > 0).
         let after: [String]
     }
@@ -147,6 +152,9 @@ struct Export {
     let envFileReferences: [String]
     let format: ExportFormat
     let readyTimeoutSeconds: Double
+    /// `--health-interval` in whole seconds (at least 1: what the formats take).
+    let healthIntervalSeconds: Int
+    let healthRetries: Int
     /// Type → its start stage: 0 waits for nothing, n for types of stages before it.
     let stages: [String: Int]
     /// Env file variables whose values point at this machine (localhost,
@@ -181,10 +189,12 @@ struct Export {
             ProcessTypeExport(name: type.name, command: type.command, count: plan.count(for: type.name),
                               port: plan.ports.port(typeIndex: index, number: 1),
                               stopSignal: input.stopSignal[type.name], restart: input.restart[type.name],
-                              check: input.readiness.checks[type.name],
+                              check: input.readiness.checks[type.name], health: input.health.checks[type.name],
                               after: input.readiness.order.dependencies(of: type.name).filter { plan.count(for: $0) > 0 })
         }
         readyTimeoutSeconds = Double(input.readiness.timeout) / 1e9
+        healthIntervalSeconds = max(1, Int((Double(input.health.interval) / 1e9).rounded(.up)))
+        healthRetries = input.health.retries
         var stages: [String: Int] = [:]
         let after = Dictionary(uniqueKeysWithValues: types.map { ($0.name, $0.after) })
         func stage(_ name: String) -> Int {
@@ -256,7 +266,20 @@ struct Export {
     }
 }
 
+extension Export {
+    /// Types with a `--health` check, for the notes of formats that cannot run it.
+    var healthChecked: [String] { types.filter { $0.health != nil }.map(\.name) }
+}
+
 enum ExportText {
+    /// An `http:PATH[=STATUS]` check as a shell command (for compose, and for
+    /// Kubernetes when an exact status is asked for): curl, as the image has it.
+    static func httpProbe(path: String, status: Int?, port: Int) -> String {
+        let url = "http://127.0.0.1:\(port)\(path)"
+        guard let status else { return "curl -fsS -o /dev/null '\(url)'" }
+        return "test \"$(curl -s -o /dev/null -w '%{http_code}' '\(url)')\" = \(status)"
+    }
+
     /// `SIGTERM`, or the number for signals without a name.
     static func signal(_ signal: Signal) -> String {
         Signals.table.contains { $0.signal == signal } ? Signals.name(signal) : String(signal.rawValue)

@@ -41,10 +41,13 @@ enum KubernetesExporter {
         }
         let lineChecks = export.types.filter { if case .line = $0.check { return true }; return false }
         if !lineChecks.isEmpty {
-            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); port and cmd checks are readiness probes.")
+            notes.append("Not carried: line checks (\(lineChecks.map(\.name).joined(separator: ", "))); port, http and cmd checks are readiness probes.")
         }
         if export.types.contains(where: { $0.restart != .always && $0.check != .exit }) {
             notes.append("Deployments always restart their containers: on-failure and never are not exported.")
+        }
+        if !export.healthChecked.isEmpty {
+            notes.append("Health checks are liveness probes (\(export.healthChecked.joined(separator: ", "))): periodSeconds \(export.healthIntervalSeconds), failureThreshold \(export.healthRetries).")
         }
         notes.append("stdin stays open (stdin: true), as `swiftman start` keeps it: watchers do not exit at once.")
         if let local = export.localVariablesNote { notes.append(local) }
@@ -100,12 +103,23 @@ enum KubernetesExporter {
         }
         let timing: [(String, YAMLValue)] = [("periodSeconds", .int(1)),
                                              ("failureThreshold", .int(max(1, ExportText.wholeSeconds(export.readyTimeoutSeconds))))]
-        switch type.check {
-        case .port?:
-            container.append(("readinessProbe", .map([("tcpSocket", .map([("port", .int(type.port))]))] + timing)))
-        case .command(let command)?:
-            container.append(("readinessProbe", .map([("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))] + timing)))
-        default: break
+        /// A check as a probe's handler: tcpSocket, httpGet or exec.
+        func handler(_ check: ReadyCheck?) -> (String, YAMLValue)? {
+            switch check {
+            case .port?: return ("tcpSocket", .map([("port", .int(type.port))]))
+            case .command(let command)?: return ("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))
+            case .http(let path, nil)?: return ("httpGet", .map([("path", string(path)), ("port", .int(type.port))]))
+            case .http(let path, let status?)?:
+                // httpGet passes on any 2xx or 3xx: an exact status needs a command.
+                let command = ExportText.httpProbe(path: path, status: status, port: type.port)
+                return ("exec", .map([("command", .list(["/bin/sh", "-c", command].map(string)))]))
+            default: return nil
+            }
+        }
+        if let probe = handler(type.check) { container.append(("readinessProbe", .map([probe] + timing))) }
+        if let probe = handler(type.health) {
+            container.append(("livenessProbe", .map([probe, ("periodSeconds", .int(export.healthIntervalSeconds)),
+                                                     ("failureThreshold", .int(export.healthRetries))])))
         }
         var pod: [(String, YAMLValue)] = [("terminationGracePeriodSeconds", .int(ExportText.wholeSeconds(export.timeoutSeconds)))]
         if type.check == .exit {

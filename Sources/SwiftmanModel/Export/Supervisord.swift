@@ -18,6 +18,9 @@ enum SupervisordExporter {
         if export.types.contains(where: { $0.check == .exit }) {
             notes.append("One-shots (exit checks) run once: startsecs=0, exit 0 is expected and not restarted.")
         }
+        if !export.healthChecked.isEmpty {
+            notes.append("Not carried: supervisord cannot run the health checks of \(export.healthChecked.joined(separator: ", ")).")
+        }
         var lines = export.banner(notes).map { "; " + $0 }
         if !instances.isEmpty {
             lines += ["", "[group:\(export.app)]", "programs=" + instances.map(\.unitName).joined(separator: ",")]

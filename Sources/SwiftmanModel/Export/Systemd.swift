@@ -29,6 +29,9 @@ enum SystemdExporter {
             notes.append("Not carried: systemd cannot run the ready checks of \(unchecked.map(\.name).joined(separator: ", ")) (port, line, cmd):")
             notes.append("its dependents start once it has started, not once it is ready.")
         }
+        if !export.healthChecked.isEmpty {
+            notes.append("Not carried: systemd cannot run the health checks of \(export.healthChecked.joined(separator: ", ")).")
+        }
         notes.append("stdin stays open as under `swiftman start`: each service reads a FIFO of its own .socket unit.")
         let wants = instances.isEmpty ? "" : "Wants=" + instances.map { $0.unitName + ".service" }.joined(separator: " ") + "\n"
         let target = export.hashBanner(notes) + """

@@ -195,6 +195,7 @@ extension Supervisor {
                 if config.readiness.checks[instance.spec.type] != nil, let readyAt = instance.readyAt {
                     row.readyAfter = readyAt - instance.startedAt
                 }
+                row.health = healthStatus(instance)
                 return row
             }
     }

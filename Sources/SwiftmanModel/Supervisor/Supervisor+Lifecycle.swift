@@ -3,6 +3,7 @@ extension Supervisor {
     /// Starts every instance. A launch that fails may begin shutdown: then
     /// the rest are never started (nothing starts once shutdown has begun).
     func start(now: Int64) {
+        noteExcludedDependencies()
         // Types that wait for nothing start now; the others once what they
         // come after is ready.
         for type in plan.procfile.types where order.dependencies(of: type.name).isEmpty { released.insert(type.name) }
@@ -14,6 +15,17 @@ extension Supervisor {
         if instances.isEmpty {
             emit(.report(.nothingToStart))
             stopAll(exitCode: 0, now: now)
+        }
+    }
+
+    /// One line per excluded type that others come after: they do not wait
+    /// for it (the user runs it elsewhere).
+    func noteExcludedDependencies() {
+        for excluded in plan.procfile.types.map(\.name) where plan.excluded.contains(excluded) {
+            let dependents = order.dependents(of: excluded).filter { plan.count(for: $0) > 0 }
+            guard !dependents.isEmpty else { continue }
+            let verb = dependents.count == 1 ? "starts" : "start"
+            emit(.report(.notice("\(excluded) is excluded: \(dependents.joined(separator: ", ")) \(verb) without waiting for it")))
         }
     }
 
@@ -77,13 +89,16 @@ extension Supervisor {
         instances[slot].readyGaveUp = false
         instances[slot].stopSignalledAt = nil
         instances[slot].killedAfterGrace = false
+        instances[slot].health = HealthState()
         switch spawner(spec, slot) {
         case .success(let pid):
             instances[slot].state = .running(pid: pid)
             slotByPid[pid] = slot
             emit(.report(.started(instance: spec.name, pid: pid)))
             switch config.readiness.checks[spec.type] {
-            case nil: instances[slot].readyAt = now
+            case nil:
+                instances[slot].readyAt = now
+                scheduleHealth(slot, now: now)
             case .exit: break
             case let check?: emit(.watchReadiness(spec, pid: pid, check: check))
             }
@@ -109,6 +124,7 @@ extension Supervisor {
         emit(.report(.exited(instance: instances[slot].spec.name, pid: pid, status: status)))
         let type = instances[slot].spec.type
         if instances[slot].readyAt == nil { emit(.cancelReadiness(pid: pid)) }
+        endHealthChecks(slot, pid: pid)
         if let signalled = instances[slot].stopSignalledAt {
             stats[type, default: .init(type: type)].stop.append(now - signalled)
             if instances[slot].killedAfterGrace { stats[type, default: .init(type: type)].killed += 1 }
@@ -121,6 +137,9 @@ extension Supervisor {
             return true
         }
         switch instances[slot].intent {
+        case .normal where instances[slot].health.restarting:
+            // Stopped as unhealthy: a failure, whatever its exit status.
+            decide(slot, status: status.isSuccess ? .exited(1) : status, now: now)
         case .normal:
             // A one-shot task is done: it is ready, whatever the restart policy.
             if config.readiness.checks[type] == .exit && status.isSuccess {
@@ -216,6 +235,7 @@ extension Supervisor {
     func timersDue(now: Int64) {
         if phase == .running { launchQueued(now: now) }
         if phase == .running { changesDue(now: now) }
+        healthChecksDue(now: now)
         for slot in instances.indices {
             switch instances[slot].state {
             case .backoff(let until) where until <= now && phase == .running:
@@ -270,5 +290,6 @@ extension Supervisor {
         instances[slot].state = .stopping(pid: pid, deadline: now + config.timeout, killed: false)
         if instances[slot].stopSignalledAt == nil { instances[slot].stopSignalledAt = now }
         if instances[slot].readyAt == nil { emit(.cancelReadiness(pid: pid)) }
+        endHealthChecks(slot, pid: pid)
     }
 }

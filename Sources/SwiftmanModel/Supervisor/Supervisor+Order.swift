@@ -17,6 +17,7 @@ extension Supervisor {
     func markReady(_ slot: Int, now: Int64) {
         let spec = instances[slot].spec
         instances[slot].readyAt = now
+        if case .running = instances[slot].state { scheduleHealth(slot, now: now) }
         let after = now - instances[slot].startedAt
         guard let check = config.readiness.checks[spec.type] else { return }
         stats[spec.type, default: .init(type: spec.type)].ready.append(after)

@@ -65,6 +65,8 @@ public final class Supervisor {
         var stopSignalledAt: Int64?
         /// Its group got SIGKILL: after the grace time, or at a second Ctrl-C.
         var killedAfterGrace = false
+        /// Its health checks in the current run (`--health`).
+        var health = HealthState()
 
         public var pid: Int32? {
             switch state {
@@ -149,6 +151,7 @@ public final class Supervisor {
         case .childExited(let pid, let status): childExited(pid: pid, status: status, now: now)
         case .leaderExited(let pid, let status, let remaining): leaderExited(pid: pid, status: status, remaining: remaining, now: now)
         case .ready(let pid): instanceReady(pid: pid, now: now)
+        case .health(let pid, let passed, let detail): healthChecked(pid: pid, passed: passed, detail: detail, now: now)
         case .signal(let signal): received(signal, now: now)
         case .outputClosed: requestStop(signal: nil, now: now)
         case .outputFailed(let code): stopAll(exitCode: code, now: now)
@@ -191,6 +194,7 @@ public final class Supervisor {
                 deadlines.append(instance.startedAt + config.readiness.timeout)
             default: break
             }
+            if case .running = instance.state, phase == .running, let due = instance.health.nextCheck { deadlines.append(due) }
         }
         return deadlines.min()
     }

@@ -10,6 +10,9 @@ public enum SupervisorInput: Equatable, Sendable {
     case leaderExited(pid: Int32, status: ExitStatus, remaining: Int)
     /// The ready check of the instance led by `pid` passed.
     case ready(pid: Int32)
+    /// The health check of the instance led by `pid` passed or failed
+    /// (`detail`: why, for the `unhealthy` line).
+    case health(pid: Int32, passed: Bool, detail: String)
     /// swiftman received a signal that `SignalTable` says stops or is forwarded.
     case signal(Signal)
     /// The reader of swiftman's stdout went away.
@@ -39,6 +42,10 @@ public enum SupervisorEffect: Equatable, Sendable {
     case watchReadiness(InstanceSpec, pid: Int32, check: ReadyCheck)
     /// Stop checking (it exited, is being stopped, or the check gave up).
     case cancelReadiness(pid: Int32)
+    /// Run the health check once; the answer is `.health`.
+    case checkHealth(InstanceSpec, pid: Int32, check: ReadyCheck)
+    /// Call off a running health check (the instance is stopping or exited).
+    case cancelHealth(pid: Int32)
     /// The answer to a `.control` input.
     case reply(ControlReply)
 }

@@ -43,6 +43,8 @@ public struct SupervisorConfig: Equatable, Sendable {
     public var readiness = ReadinessConfig()
     /// `--watch`, `--watch-delay`.
     public var watch = WatchSettings()
+    /// `--health`, `--health-interval`, `--health-retries`.
+    public var health = HealthConfig()
 
     public init() {}
 }

@@ -52,6 +52,11 @@ enum CheckCommand {
             notes.append("watch: \(tree.directories) director\(tree.directories == 1 ? "y" : "ies") to watch; ignored: .git/, editor files"
                          + (gitignore.isEmpty ? "" : ", .gitignore") + (args.all("watch-ignore").isEmpty ? "" : ", --watch-ignore"))
         }
+        // Ports something already listens on, as `start` would warn.
+        for instance in plan.instances {
+            guard let holders = BusyPorts.holders(of: instance.port) else { continue }
+            notes.append(LifecycleEvent.portInUse(instance: instance.name, port: instance.port, by: holders).text)
+        }
         let text = notes.joined(separator: "\n") + "\n"
         try? FileDescriptor.standardError.writeAll(text)
         return 0

@@ -16,7 +16,7 @@ enum ExportCommand {
             stay out of DIR: env files are referenced (systemd, compose) or a Secret is
             (kubernetes).
             """,
-        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.watch + [
+        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.watch + FormationOptions.health + [
             Option(long: "app", short: nil, valueName: "NAME", help: "prefix of every unit and resource (default: the root directory's name)"),
             Option(long: "image", short: nil, valueName: "IMAGE", help: "container image holding the app (compose, kubernetes: required)"),
             Option(long: "user", short: nil, valueName: "USER", help: "run the processes as USER (kubernetes: a numeric uid)"),
@@ -44,7 +44,7 @@ enum ExportCommand {
                                    image: args["image"], user: args["user"],
                                    referenceEnvFiles: args.flag("env-ref"), envFiles: project.envPaths,
                                    serviceTypes: args["service"].map { $0.split(separator: ",").map(String.init) }),
-            readiness: lifecycle.readiness)
+            readiness: lifecycle.readiness, health: lifecycle.health)
         input.options.watched = try FormationOptions.watchMatcher(args, plan: plan, gitignore: "")?.types ?? []
         let files: [ExportedFile]
         do throws(Diagnostic) {

@@ -47,14 +47,19 @@ enum PSCommand {
         // CHANGED (restarts caused by --watch) only when a change restarted something.
         let showChanged = rows.contains { $0.changeRestarts > 0 || $0.state == .awaitingChange }
         if showChanged { header.append("CHANGED") }
+        // HEALTH only when some type has a --health check.
+        let showHealth = rows.contains { $0.health != nil }
+        if showHealth { header.append("HEALTH") }
         let table: [[String]] = [header] + rows.map { (row: InstanceStatus) -> [String] in
             let pid = row.pid.map(String.init) ?? "-"
             let processes = row.pid == nil ? "-" : String(row.processes)
             let state = row.exitCode.map { "\(row.state) (exit \($0))" } ?? row.state.description
             let uptime = row.state.isUp ? Durations.uptime(row.uptime) : "-"
-            let cells = [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
-            let ready = showReady ? [row.readyAfter.map(Durations.measured) ?? "-"] : []
-            return cells + ready + (showChanged ? [String(row.changeRestarts)] : [])
+            var cells = [row.name, pid, processes, state, uptime, String(row.restarts), String(row.requestedRestarts), String(row.port)]
+            if showReady { cells.append(row.readyAfter.map(Durations.measured) ?? "-") }
+            if showChanged { cells.append(String(row.changeRestarts)) }
+            if showHealth { cells.append(row.health?.description ?? "-") }
+            return cells
         }
         return TextTable.lines(table).joined(separator: "\n")
     }
@@ -65,7 +70,8 @@ enum PSCommand {
                 + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
                 + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
                 + "\"requested_restarts\":\(r.requestedRestarts),\"change_restarts\":\(r.changeRestarts),\"port\":\(r.port),"
-                + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null")}"
+                + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null"),"
+                + "\"health\":\(r.health.map { "\"\($0 == .unchecked ? "unchecked" : $0.description)\"" } ?? "null")}"
         }.joined(separator: ",") + "]"
     }
 }

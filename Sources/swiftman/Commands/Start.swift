@@ -22,7 +22,7 @@ enum StartCommand {
             its last lines are printed, the formation is stopped and the exit code is not 0.
             Then: swiftman logs, ps, wait, quit.
             """,
-        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness
+        options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.health
             + OutputOptions.options + [ControlOptions.socket, detach, history] + FormationOptions.watch,
         positionals: .types, run: run)
 
