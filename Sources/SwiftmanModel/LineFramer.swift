@@ -19,6 +19,9 @@ public final class LineFramer {
     /// Keeps every line relayed, and the system lines (`swiftman logs`).
     /// Set before the first label is added.
     public var history: OutputHistory?
+    /// Gets each instance's lines too (`--log-dir`). Set before the first
+    /// label is added.
+    public var sink: LineSink?
 
     private var labels: [Label] = []
     private let systemLabel: Label
@@ -52,6 +55,7 @@ public final class LineFramer {
     public func addLabel(name: String, typeIndex: Int, stream: String = "stdout") -> Int {
         let label = Label(name: name, color: OutputStyle.colorCode(typeIndex: typeIndex), stream: stream)
         if let history { label.historyID = history.addLabel(name: name, typeIndex: typeIndex, stream: stream) }
+        if let sink { label.sinkID = sink.addLabel(name: name) }
         labels.append(label)
         if name.utf8.count > width {
             width = name.utf8.count
@@ -149,13 +153,17 @@ public final class LineFramer {
             // The lines framed so far that the history has not had yet: given
             // to it as one run per read, not line by line.
             let historyID = stream.label.historyID
+            let sinkID = stream.label.sinkID
             var unkept = at
             while at < count {
                 guard let nl = find(base + at, 10, count &- at) else { break }
                 let end = (UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base) &+ 1
                 let length = end &- at
                 if length > longest {
-                    if unkept < at { history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond) }
+                    if unkept < at {
+                        history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond)
+                        sink?.write(label: sinkID, base + unkept, at &- unkept)
+                    }
                     unkept = end
                     queue.commit(used)
                     stream.pending.append(contentsOf: UnsafeBufferPointer(start: base + at, count: length))
@@ -180,7 +188,10 @@ public final class LineFramer {
                 }
                 at = end
             }
-            if unkept < at { history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond) }
+            if unkept < at {
+                history?.appendLines(label: historyID, base + unkept, at &- unkept, time: clock.millisecond)
+                sink?.write(label: sinkID, base + unkept, at &- unkept)
+            }
             p = at
             queue.commit(used)
         }
@@ -291,7 +302,10 @@ public final class LineFramer {
     /// end in a newline (a split piece, a flushed partial).
     private func emit(_ label: Label, _ bytes: UnsafePointer<UInt8>, _ length: Int) {
         let hasNewline = length > 0 && bytes[length - 1] == 10
-        if label !== systemLabel { history?.append(label: label.historyID, bytes, length, time: clock.millisecond) }
+        if label !== systemLabel {
+            history?.append(label: label.historyID, bytes, length, time: clock.millisecond)
+            sink?.write(label: label.sinkID, bytes, length)
+        }
         queue.append(label.bytes)
         switch style.format {
         case .text:

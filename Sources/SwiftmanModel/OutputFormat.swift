@@ -33,6 +33,8 @@ final class Label {
     let stream: String
     /// Its id in the framer's `history` (`OutputHistory.system` for system).
     var historyID = OutputHistory.system
+    /// Its id in the framer's `sink` (-1: none).
+    var sinkID = -1
     private(set) var bytes: [UInt8] = []
     private var time: (offset: Int, json: Bool)?
     private var stampedTick = Int.min

@@ -46,6 +46,8 @@ extension FileDescriptor {
 
         public static let create = OpenOptions(rawValue: O_CREAT)
         public static let truncate = OpenOptions(rawValue: O_TRUNC)
+        /// O_APPEND: every write goes to the end of the file.
+        public static let append = OpenOptions(rawValue: O_APPEND)
         /// Fails (ELOOP) when the last component is a symbolic link.
         public static let noFollow = OpenOptions(rawValue: O_NOFOLLOW)
         /// O_NONBLOCK: opening a FIFO does not wait for its other end.

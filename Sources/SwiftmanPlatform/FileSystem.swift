@@ -55,6 +55,11 @@ public enum FileSystem {
         try check(mkdir(path, mode_t(permissions)))
     }
 
+    /// rename(2): `to` is replaced if it exists.
+    public static func rename(_ from: String, to: String) throws(Errno) {
+        try check(Glibc.rename(from, to))
+    }
+
     /// unlink(2).
     public static func remove(_ path: String) throws(Errno) {
         try check(unlink(path))
@@ -118,6 +123,8 @@ public struct FileStatus: Equatable, Sendable {
     /// Device and inode: the file's identity.
     public let device: UInt64
     public let inode: UInt64
+    /// Bytes (st_size).
+    public let size: Int
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -132,6 +139,7 @@ public struct FileStatus: Equatable, Sendable {
         owner = UserID(rawValue: st.st_uid)
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
+        size = Int(st.st_size)
     }
 
     /// The same file (device and inode).

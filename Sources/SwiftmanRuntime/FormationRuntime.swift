@@ -24,6 +24,7 @@ public final class FormationRuntime {
     private var attached: AttachHub!
     private let held = HeldReplies()
     private let history: OutputHistory
+    private let logDirectory: LogDirectory?
     private var logReaders: LogReaders!
     private let events = EventHistory()
     private var keyboard: InputSource?
@@ -59,6 +60,14 @@ public final class FormationRuntime {
         framer = LineFramer(queue: queue, style: config.style, newlineFinder: ByteSearch.memchr)
         history = OutputHistory(budget: config.historyBudget)
         framer.history = history
+        if let directory = config.logDirectory {
+            let files = try LogDirectory(directory: directory, rotateBytes: config.logRotateBytes,
+                                         source: config.logDirectorySource, names: config.plan.instances.map(\.name))
+            framer.sink = files
+            logDirectory = files
+        } else {
+            logDirectory = nil
+        }
         var server: ControlServer?
         if let path = config.controlSocket {
             server = try ControlServer(path: path, defaultDirectory: config.controlDirectory)
@@ -93,6 +102,10 @@ public final class FormationRuntime {
         }
         probes.onNote = { [unowned self] text in self.report(.notice(text)) }
         loop.add(sink)
+        if let logDirectory {
+            logDirectory.onNote = { [unowned self] text in self.report(.notice(text)) }
+            loop.add(logDirectory)
+        }
         loop.add(signals)
         loop.add(output)
         loop.add(probes)

@@ -30,6 +30,14 @@ public struct RunConfig: Sendable {
     public var detached = false
     /// `--history`: bytes of recent output kept per instance for `logs`.
     public var historyBudget = OutputHistory.defaultBudget
+    /// `--log-dir`: each instance's lines also go to DIR/TYPE.N.log (an
+    /// absolute path; nil: no files). `logDirectorySource` names the flag or
+    /// variable in errors.
+    public var logDirectory: String?
+    public var logDirectorySource = "--log-dir"
+    /// Size at which a log file is rotated (tests set it smaller through
+    /// `SWIFTMAN_TEST_LOG_ROTATE_BYTES`).
+    public var logRotateBytes = 10 << 20
     /// `--watch`: which changed files restart which type (nil: no watching).
     public var watch: WatchMatcher?
     /// Tests only (`SWIFTMAN_TEST_INOTIFY_WATCHES`): inotify refuses watches

@@ -23,7 +23,7 @@ enum StartCommand {
             Then: swiftman logs, ps, wait, quit.
             """,
         options: ProjectOptions.options + FormationOptions.lifecycle + FormationOptions.readiness + FormationOptions.health
-            + OutputOptions.options + [ControlOptions.socket, detach, history] + FormationOptions.watch,
+            + OutputOptions.options + [ControlOptions.socket, detach, history, logDir] + FormationOptions.watch,
         positionals: .types, run: run)
 
     static let detach = Option(long: "detach", short: "D", valueName: nil,
@@ -31,6 +31,9 @@ enum StartCommand {
 
     static let history = Option(long: "history", short: nil, valueName: "SIZE",
                                 help: "recent output kept per instance for `swiftman logs` (default: 256k; 0: none)")
+
+    static let logDir = Option(long: "log-dir", short: nil, valueName: "DIR",
+                               help: "also append each instance's lines to DIR/TYPE.N.log (rotated at 10 MiB, one old file kept)")
 
     static func run(_ raw: [String], environment: [String: String]) throws -> Int32 {
         // The background run of `start -D`: it runs the formation (its children
@@ -70,6 +73,17 @@ enum StartCommand {
                 throw UsageError(message: "\(args.source("history")): invalid size \"\(text)\" (e.g. 0, 65536, 256k, 4m)")
             }
             config.historyBudget = budget
+        }
+        if let directory = args["log-dir"] {
+            guard !directory.isEmpty else { throw UsageError(message: "\(args.source("log-dir")): empty directory") }
+            config.logDirectory = FileSystem.absolute(directory)
+            config.logDirectorySource = args.source("log-dir")
+            // Tests only: rotate at this many bytes instead of 10 MiB.
+            if let bytes = environment["SWIFTMAN_TEST_LOG_ROTATE_BYTES"].flatMap({ Int($0) }), bytes > 0 {
+                config.logRotateBytes = bytes
+            }
+            // Checked here too, so `start -D` reports it before going to the background.
+            try LogDirectory.makeDirectories(config.logDirectory!, source: config.logDirectorySource)
         }
         if args.flag("detach") && !background {
             if config.input != nil { throw UsageError(message: "--input reads swiftman's stdin: not with --detach") }
