@@ -53,13 +53,13 @@ import Testing
         project.expectNothingLeft()
     }
 
-    /// The README's web example (examples/web: Python's http.server with a
+    /// The README's web example (docs/examples/web: Python's http.server with a
     /// Rails-like /up route): ready on GET /up, then its worker starts, and
     /// its health checks pass.
     @Test func theWebExampleIsReadyAndHealthy() throws {
         let base = freeBasePort(types: 2)
         let project = try Project()
-        let swiftman = try project.swiftman(["start", "-f", repositoryRoot + "/examples/web/Procfile", "--no-color", "--no-timestamp",
+        let swiftman = try project.swiftman(["start", "-f", repositoryRoot + "/docs/examples/web/Procfile", "--no-color", "--no-timestamp",
                                              "-p", "\(base)", "--ready", "web=http:/up", "--health", "web=http:/up",
                                              "--health-interval", "0.2", "--after", "worker=web"])
         try swiftman.waitFor(line: "job 1 done", from: "worker.1")
