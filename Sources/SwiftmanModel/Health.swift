@@ -23,20 +23,11 @@ public struct HealthConfig: Equatable, Sendable {
         return checks
     }
 
-    /// `0.5`, `10` (seconds) or `500ms`, `2s`, `1m`: nanoseconds, at least 1 ms.
+    /// `0.5`, `10` (seconds) or `500ms`, `2s`, `1m` (`Durations.parse`):
+    /// nanoseconds, from 1 ms to a day.
     public static func parseInterval(_ text: String) -> Int64? {
-        let units: [(suffix: String, ns: Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9)]
-        var number = Substring(text)
-        var scale = 1e9
-        for unit in units where text.hasSuffix(unit.suffix) {
-            number = text.dropLast(unit.suffix.count)
-            scale = unit.ns
-            break
-        }
-        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
-        let ns = value * scale
-        guard ns >= 1e6, ns <= 86_400e9 else { return nil }
-        return Int64(ns)
+        guard let ns = Durations.parse(text), ns >= 1_000_000, ns <= 86_400_000_000_000 else { return nil }
+        return ns
     }
 }
 

@@ -142,7 +142,8 @@ import Testing
         #expect(HealthConfig.parseInterval("500ms") == 500_000_000)
         #expect(HealthConfig.parseInterval("2s") == 2 * second)
         #expect(HealthConfig.parseInterval("1m") == 60 * second)
-        for bad in ["", "0", "-1", "abc", "5h", "0.1ms", "nan", "inf"] { #expect(HealthConfig.parseInterval(bad) == nil, "\(bad)") }
+        #expect(HealthConfig.parseInterval("5h") == 5 * 3600 * second, "every duration option takes the same units")
+        for bad in ["", "0", "-1", "abc", "25h", "0.1ms", "nan", "inf"] { #expect(HealthConfig.parseInterval(bad) == nil, "\(bad)") }
     }
 
     @Test func healthCrossesTheControlSocketAndIsTypedInJSON() {
