@@ -263,19 +263,22 @@ public enum ControlReply: Equatable, Sendable {
 }
 
 /// One `ps` row on the wire: `name pid state uptime-ms restarts port
-/// requested-restarts exit-code processes ready-us change-restarts health`
-/// (`-` for no pid, exit code or time to ready; the state as one word,
-/// `InstanceState.encoded`; health as `InstanceHealth.encoded`, `off` without
-/// a health check; an older peer's row ends before the last fields).
+/// requested-restarts exit-code processes ready-us change-restarts health
+/// ready exit-signal command` (`-` for no pid, exit code, time to ready or
+/// signal; the state as one word, `InstanceState.encoded`; health as
+/// `InstanceHealth.encoded`, `off` without a health check; ready `1`, `0`, or
+/// `-` without a ready check; the command last, `WireText.encode`d; an older
+/// peer's row ends before the last fields).
 extension InstanceStatus {
     public var encoded: String {
         "\(name) \(pid.map(String.init) ?? "-") \(state.encoded) \(uptime / 1_000_000) \(restarts) \(port) "
-            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-") \(changeRestarts) \(health?.encoded ?? "off")"
+            + "\(requestedRestarts) \(exitCode.map(String.init) ?? "-") \(processes) \(readyAfter.map { String($0 / 1000) } ?? "-") \(changeRestarts) \(health?.encoded ?? "off") "
+            + "\(ready.map { $0 ? "1" : "0" } ?? "-") \(exitSignal.map { String($0.rawValue) } ?? "-") \(WireText.encode(command))"
     }
 
     public init?(encoded: String) {
         let f = encoded.split(separator: " ").map(String.init)
-        guard (9...12).contains(f.count), let state = InstanceState(encoded: f[2]), let ms = Int64(f[3]),
+        guard (9...12).contains(f.count) || f.count == 15, let state = InstanceState(encoded: f[2]), let ms = Int64(f[3]),
               let restarts = Int(f[4]), let port = Int(f[5]), let requested = Int(f[6]), let processes = Int(f[8]) else { return nil }
         self.init(name: f[0], pid: Int32(f[1]), state: state, uptime: ms * 1_000_000,
                   restarts: restarts, port: port, requestedRestarts: requested, exitCode: Int32(f[7]), processes: processes)
@@ -285,6 +288,53 @@ extension InstanceStatus {
             guard let health = InstanceHealth(encoded: f[11]) else { return nil }
             self.health = health
         }
+        if f.count == 15 {
+            switch f[12] {
+            case "1": ready = true
+            case "0": ready = false
+            case "-": ready = nil
+            default: return nil
+            }
+            if f[13] != "-" {
+                guard let number = Int32(f[13]) else { return nil }
+                exitSignal = Signal(number)
+            }
+            guard let command = WireText.decode(f[14]) else { return nil }
+            self.command = command
+        }
+    }
+}
+
+/// Free text as one space-free wire word: `%`, space and control bytes
+/// percent-encoded (`%25`, `%20`, `%0A`), `-` for the empty text (and `%2D`
+/// for a lone `-`).
+public enum WireText {
+    public static func encode(_ text: String) -> String {
+        if text.isEmpty { return "-" }
+        if text == "-" { return "%2D" }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "%") || byte == UInt8(ascii: " ") || byte < 0x20 || byte == 0x7F {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ word: String) -> String? {
+        if word == "-" { return "" }
+        var bytes: [UInt8] = []
+        var utf8 = word.utf8[...]
+        while let byte = utf8.popFirst() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+            utf8 = utf8.dropFirst(2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

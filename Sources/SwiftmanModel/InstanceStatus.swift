@@ -98,6 +98,17 @@ public struct InstanceStatus: Equatable, Sendable {
     public var changeRestarts: Int = 0
     /// Its `--health` check's verdict; nil when its type has none.
     public var health: InstanceHealth? = nil
+    /// Whether it is ready; nil when its type has no ready check.
+    public var ready: Bool? = nil
+    /// The signal that ended the last run, for rows with an exit code.
+    public var exitSignal: Signal? = nil
+    /// Its Procfile command.
+    public var command: String = ""
+
+    /// Its type: the name without `.N`.
+    public var type: String { name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name }
+    /// Its instance number: the `N` of `TYPE.N`.
+    public var index: Int { name.lastIndex(of: ".").flatMap { Int(name[name.index(after: $0)...]) } ?? 0 }
 
     public init(name: String, pid: Int32?, state: InstanceState, uptime: Int64, restarts: Int, port: Int,
                 requestedRestarts: Int = 0, exitCode: Int32? = nil, processes: Int = 0) {

@@ -144,8 +144,8 @@ public struct WallClock {
 
 /// JSON string escaping that is correct for any bytes: quotes, backslashes and
 /// control characters escaped, valid UTF-8 copied, invalid bytes replaced by U+FFFD.
-enum JSON {
-    static func escape(_ text: String) -> String {
+public enum JSON {
+    public static func escape(_ text: String) -> String {
         let queue = OutputQueue()
         var text = text
         text.withUTF8 { escape($0.baseAddress!, $0.count, into: queue) }

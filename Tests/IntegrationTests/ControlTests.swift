@@ -24,6 +24,15 @@ private struct PSRow: CustomStringConvertible {
     var requestedRestarts = 0
     var exitCode: Int? = nil
     var processes = 0
+    var type = ""
+    var index = 0
+    var processGroup: Int32? = nil
+    var ready: Bool? = nil
+    var exitSignal: String? = nil
+    var command = ""
+    var formationPid = 0
+    var formationRoot = ""
+    var formationSocket = ""
     var description: String { "\(name) pid=\(pid.map(String.init) ?? "-") \(state) restarts=\(restarts)+\(requestedRestarts) port=\(port) procs=\(processes)" }
 }
 
@@ -44,8 +53,13 @@ private extension Project {
             throw HarnessError("ps --json is not an array of objects: \(result.stdout)")
         }
         return try array.map { object in
-            guard Set(object.keys) == ["name", "pid", "processes", "state", "exit_code", "uptime", "restarts",
-                                       "requested_restarts", "change_restarts", "port", "ready_ms", "health"],
+            guard Set(object.keys) == ["name", "type", "index", "pid", "process_group", "processes", "state", "ready",
+                                       "exit_code", "exit_signal", "uptime", "restarts", "requested_restarts",
+                                       "change_restarts", "port", "ready_ms", "health", "command", "formation"],
+                  let type = object["type"] as? String, let index = object["index"] as? Int,
+                  let command = object["command"] as? String, let formation = object["formation"] as? [String: Any],
+                  Set(formation.keys) == ["pid", "root", "socket"], let formationPid = formation["pid"] as? Int,
+                  let formationRoot = formation["root"] as? String, let formationSocket = formation["socket"] as? String,
                   let name = object["name"] as? String, let state = object["state"] as? String,
                   let uptime = object["uptime"] as? Double, let restarts = object["restarts"] as? Int,
                   let port = object["port"] as? Int, let requested = object["requested_restarts"] as? Int,
@@ -59,8 +73,15 @@ private extension Project {
             } else {
                 throw HarnessError("unexpected pid in \(object)")
             }
+            guard (object["process_group"] as? Int).map(Int32.init) == pid || (pid == nil && object["process_group"] is NSNull),
+                  object["ready"] is NSNull || object["ready"] is Bool,
+                  object["exit_signal"] is NSNull || object["exit_signal"] is String
+            else { throw HarnessError("unexpected process_group, ready or exit_signal in \(object)") }
             return PSRow(name: name, pid: pid, state: state, uptime: uptime, restarts: restarts, port: port,
-                         requestedRestarts: requested, exitCode: object["exit_code"] as? Int, processes: processes)
+                         requestedRestarts: requested, exitCode: object["exit_code"] as? Int, processes: processes,
+                         type: type, index: index, processGroup: pid, ready: object["ready"] as? Bool,
+                         exitSignal: object["exit_signal"] as? String, command: command, formationPid: formationPid,
+                         formationRoot: formationRoot, formationSocket: formationSocket)
         }
     }
 }
@@ -382,6 +403,19 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         let row = try #require(stopped.first { $0.name == "worker.1" })
         #expect(row.state == "stopped", "\(stopped)")
         #expect(row.pid == nil)
+        #expect(row.exitSignal == "SIGTERM" && row.exitCode == 143, "\(stopped)")
+        // The rest of the row: type, number, command, no ready check, the formation.
+        let web = try #require(stopped.first { $0.name == "web.1" })
+        #expect(web.type == "web" && web.index == 1 && web.processGroup == web.pid && web.ready == nil)
+        #expect(web.command == #"echo "port=$PORT ps=$PS"; exec sleep 1000"#)
+        #expect(web.exitSignal == nil && web.exitCode == nil)
+        #expect(row.type == "worker" && row.index == 1)
+        let canonical = { (path: String) in URL(fileURLWithPath: path).resolvingSymlinksInPath().path }
+        for r in stopped {
+            #expect(r.formationPid == Int(swiftman.pid), "\(r)")
+            #expect(canonical(r.formationRoot) == canonical(project.dir), "\(r.formationRoot)")
+            #expect(r.formationSocket == project.controlSocket)
+        }
         #expect(stopped.first { $0.name == "web.1" }?.pid == first["web.1"]?.pid)
 
         let restart = try project.control(["restart", "worker.1"])
@@ -394,7 +428,9 @@ private func rawExchange(_ path: String, _ bytes: [UInt8]) -> (reply: String, se
         // A whole type.
         let stopWeb = try project.control(["stop", "web"])
         #expect(stopWeb.code == 0, "\(stopWeb.stderr)")
-        try swiftman.waitForPS("web stopped") { $0["web.1"]?.state == "stopped" && $0["web.1"]?.pid == nil }
+        let webStopped = try swiftman.waitForPS("web stopped") { $0["web.1"]?.state == "stopped" && $0["web.1"]?.pid == nil }
+        #expect(webStopped["web.1"]?.exitSignal == "SIGTERM", "\(webStopped)")
+        #expect(webStopped["web.1"]?.processGroup == nil)
 
         swiftman.signal(SIGTERM)
         #expect(try swiftman.wait(timeout: 30) == 0)

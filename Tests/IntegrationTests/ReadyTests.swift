@@ -15,15 +15,15 @@ private extension Swiftman {
 }
 
 private extension Project {
-    /// `ps --json` rows by name: state and ready_ms.
-    func psStates(_ socket: String) throws -> [String: (state: String, readyMS: Double?)] {
+    /// `ps --json` rows by name: state, ready_ms and ready (nil: null, no check).
+    func psStates(_ socket: String) throws -> [String: (state: String, readyMS: Double?, ready: Bool?)] {
         let result = try run(["ps", "--json", "--socket", socket])
         guard result.code == 0,
               let rows = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
         else { throw HarnessError("ps: \(result.code) \(result.stdout) \(result.stderr)") }
-        var states: [String: (String, Double?)] = [:]
+        var states: [String: (String, Double?, Bool?)] = [:]
         for row in rows {
-            states[row["name"] as! String] = (row["state"] as! String, row["ready_ms"] as? Double)
+            states[row["name"] as! String] = (row["state"] as! String, row["ready_ms"] as? Double, row["ready"] as? Bool)
         }
         return states
     }
@@ -187,6 +187,7 @@ private extension Project {
         let early = try project.psStates(socket)
         #expect(early["db.1"]?.state == "starting", "\(early)")
         #expect(early["web.1"]?.state == "waiting for db", "\(early)")
+        #expect(early["db.1"]?.ready == false && early["web.1"]?.ready == nil, "\(early)")
         let table = try project.run(["ps", "--socket", socket])
         #expect(table.stdout.contains("waiting for db"), "\(table.stdout)")
         #expect(table.stdout.split(separator: "\n").first?.hasSuffix("READY") == true, "\(table.stdout)")
@@ -195,6 +196,7 @@ private extension Project {
         let later = try project.psStates(socket)
         #expect(later["db.1"]?.state == "ready")
         #expect(later["web.1"]?.state == "running")
+        #expect(later["db.1"]?.ready == true && later["web.1"]?.ready == nil, "\(later)")
         let readyMS = try #require(later["db.1"]?.readyMS)
         #expect(readyMS >= 1500 && readyMS < 10_000, "\(readyMS)")
 

@@ -69,6 +69,28 @@ import Testing
         #expect(InstanceStatus(encoded: stopped.encoded) == stopped)
     }
 
+    @Test func psRowCarriesCommandReadyAndSignal() throws {
+        var row = InstanceStatus(name: "web.2", pid: nil, state: .stopped, uptime: 0, restarts: 1, port: 5001, exitCode: 143)
+        row.command = "printf '100%% done\n' && echo  two\nlines\t%20"
+        row.exitSignal = .terminate
+        row.ready = false
+        #expect(!row.encoded.dropFirst().contains("\n"))
+        let back = try #require(InstanceStatus(encoded: row.encoded), "\(row.encoded)")
+        #expect(back == row)
+        #expect(back.command == row.command && back.exitSignal == .terminate && back.ready == false)
+        #expect(back.type == "web" && back.index == 2)
+        for command in ["", "-", "%", "ünïcode ✓", "a\u{7F}b"] {
+            row.command = command
+            #expect(InstanceStatus(encoded: row.encoded)?.command == command, "\(row.encoded)")
+        }
+        row.ready = true
+        #expect(InstanceStatus(encoded: row.encoded)?.ready == true)
+        // An older peer's row (no ready, signal or command) still parses.
+        let old = try #require(InstanceStatus(encoded: "web.1 12 running 5 0 5000 0 - 1 - 0 off"))
+        #expect(old.command == "" && old.ready == nil && old.exitSignal == nil)
+        #expect(InstanceStatus(encoded: "web.1 12 running 5 0 5000 0 - 1 - 0 off 1 - a%2") == nil, "bad escape")
+    }
+
     static let states: [InstanceState] = [.starting, .waiting(for: ["redis", "migrate"]), .waiting(for: ["db"]), .waiting(for: []),
                                           .running, .ready, .notReady, .stopping, .backoff, .done, .crashed, .stopped]
 

@@ -168,6 +168,7 @@ extension Supervisor {
             .map { instance in
                 let state: InstanceState
                 var exitCode: Int32?
+                var exitSignal: Signal?
                 switch instance.state {
                 case .pending: state = .starting
                 case .waiting: state = .waiting(for: unready(dependenciesOf: instance.spec.type))
@@ -179,6 +180,7 @@ extension Supervisor {
                 case .backoff: state = .backoff
                 case .exited(let status):
                     exitCode = status?.code
+                    if case .signaled(let signal)? = status { exitSignal = signal }
                     // Stopped on request, or by the shutdown (its stop signal's
                     // exit status, 143 for SIGTERM, is no crash).
                     let stoppedByShutdown = phase != .running && instance.stopSignalledAt != nil
@@ -196,6 +198,12 @@ extension Supervisor {
                     row.readyAfter = readyAt - instance.startedAt
                 }
                 row.health = healthStatus(instance)
+                row.exitSignal = exitSignal
+                row.command = instance.spec.command
+                if config.readiness.checks[instance.spec.type] != nil {
+                    // A one-shot task's `exit` check keeps its verdict once done.
+                    row.ready = state == .ready || (state == .done && instance.readyAt != nil)
+                }
                 return row
             }
     }

@@ -31,7 +31,15 @@ enum PSCommand {
             print(args.flag("json") ? report.json : report.table.joined(separator: "\n"))
         } else {
             let rows = lines.compactMap(InstanceStatus.init(encoded:))
-            print(args.flag("json") ? json(rows) : table(rows))
+            if args.flag("json") {
+                // The formation itself: its pid and root from `hello`, the socket we used.
+                let hello = try ControlCall.send(.hello, for: command.name, args, environment: environment)
+                let field = { (key: String) in hello.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) } }
+                let socket = try ControlOptions.socketPath(args, root: ControlOptions.root(args), environment: environment).path
+                print(json(rows, formation: Formation(pid: field("pid").flatMap { Int32($0) }, root: field("root") ?? "", socket: socket)))
+            } else {
+                print(table(rows))
+            }
         }
         return 0
     }
@@ -64,16 +72,33 @@ enum PSCommand {
         return TextTable.lines(table).joined(separator: "\n")
     }
 
-    static func json(_ rows: [InstanceStatus]) -> String {
+    /// The formation `ps --json` adds to every row.
+    struct Formation {
+        let pid: Int32?
+        let root: String
+        let socket: String
+
+        var json: String {
+            "{\"pid\":\(pid.map(String.init) ?? "null"),\"root\":\(quoted(root)),\"socket\":\(quoted(socket))}"
+        }
+    }
+
+    static func json(_ rows: [InstanceStatus], formation: Formation) -> String {
         "[" + rows.map { r in
-            "{\"name\":\"\(r.name)\",\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),"
-                + "\"state\":\"\(r.state)\",\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
+            "{\"name\":\(quoted(r.name)),\"type\":\(quoted(r.type)),\"index\":\(r.index),"
+                + "\"pid\":\(r.pid.map(String.init) ?? "null"),\"processes\":\(r.processes),\"process_group\":\(r.pid.map(String.init) ?? "null"),"
+                + "\"state\":\"\(r.state)\",\"ready\":\(r.ready.map { $0 ? "true" : "false" } ?? "null"),"
+                + "\"exit_code\":\(r.exitCode.map(String.init) ?? "null"),"
+                + "\"exit_signal\":\(r.exitSignal.map { quoted(Signals.name($0)) } ?? "null"),"
                 + "\"uptime\":\(Double(r.uptime / 1_000_000) / 1000),\"restarts\":\(r.restarts),"
                 + "\"requested_restarts\":\(r.requestedRestarts),\"change_restarts\":\(r.changeRestarts),\"port\":\(r.port),"
                 + "\"ready_ms\":\(r.readyAfter.map { String(Double($0 / 1000) / 1000) } ?? "null"),"
-                + "\"health\":\(r.health.map { "\"\($0 == .unchecked ? "unchecked" : $0.description)\"" } ?? "null")}"
+                + "\"health\":\(r.health.map { "\"\($0 == .unchecked ? "unchecked" : $0.description)\"" } ?? "null"),"
+                + "\"command\":\(quoted(r.command)),\"formation\":\(formation.json)}"
         }.joined(separator: ",") + "]"
     }
+
+    static func quoted(_ text: String) -> String { "\"" + JSON.escape(text) + "\"" }
 }
 
 extension InstanceState {
