@@ -306,11 +306,7 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
     @Test(.enabled(if: SecondUser.available, SecondUser.unavailable))
     func clientDoesNotBelieveAServerOfAnotherUser() throws {
         let project = try Project(procfile: sleeper)
-        let shared = project.path("shared")
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        chmod(shared, 0o777)
-        chmod(project.dir, 0o755)
-        let socket = shared + "/s.sock"
+        let socket = try sharedSocket(project)
         let foreign = try project.swiftman([SecondUser.setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups",
                                             Binary.path, "start", "-f", project.path("Procfile"), "--no-timestamp",
                                             "--no-color", "--socket", socket], executable: "/usr/bin/env")
@@ -506,11 +502,7 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
     @Test(.enabled(if: SecondUser.available, SecondUser.unavailable))
     func connectDoesNotBelieveAServerOfAnotherUser() throws {
         let project = try Project(procfile: sleeper)
-        let shared = project.path("shared")
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        chmod(shared, 0o777)
-        chmod(project.dir, 0o755)
-        let socket = shared + "/s.sock"
+        let socket = try sharedSocket(project)
         let foreign = try asSecondUser(project, [Binary.path, "start", "-f", project.path("Procfile"), "--no-timestamp",
                                                  "--no-color", "--socket", socket])
         try foreign.waitFor(line: "port=5000 ps=web.1", from: "web.1")
@@ -594,4 +586,15 @@ private func shell(_ project: Project, _ script: String, environment: [String: S
         #expect(!start.stdout.contains("started with pid"))
         project.expectNothingLeft()
     }
+}
+
+/// A socket path in a directory every user may write (`shared/`, mode 0777,
+/// under a traversable project directory): where a second user's formation
+/// can be started and found.
+private func sharedSocket(_ project: Project) throws -> String {
+    let shared = project.path("shared")
+    try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+    chmod(shared, 0o777)
+    chmod(project.dir, 0o755)
+    return shared + "/s.sock"
 }
