@@ -13,16 +13,7 @@ public enum ProcessTable {
         defer { closedir(dir) }
         var buffer = [UInt8](repeating: 0, count: 512)
         while let entry = readdir(dir) {
-            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                var value: Int32 = 0
-                for byte in raw {
-                    if byte == 0 { break }
-                    guard byte >= 48 && byte <= 57, value < 100_000_000 else { return nil }
-                    value = value * 10 + Int32(byte - 48)
-                }
-                return value > 0 ? value : nil
-            }
-            guard let pid else { continue }
+            guard let pid = decimal(entry) else { continue }
             let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
             let n = read(fd, &buffer, buffer.count)
@@ -40,16 +31,29 @@ public enum ProcessTable {
         }
     }
 
-    /// Pids whose parent is us.
+    /// Pids whose parent is `parent`: from the kernel's own list
+    /// (/proc/PID/task/TID/children, one small read per thread) when it has
+    /// one, else one pass over every process. At shutdown this is asked once
+    /// per signal; the pass over /proc costs about 10 µs per process on the
+    /// machine, the list a few µs in all.
     public static func children(of parent: Int32) -> [Int32] {
+        if let listed = listedChildren(of: parent) { return listed }
         var result: [Int32] = []
         forEachProcess { pid, ppid, _ in if ppid == parent { result.append(pid) } }
         return result
     }
 
-    /// Every process descended from `ancestor` (children, their children…),
-    /// in one pass.
+    /// Every process descended from `ancestor` (children, their children…):
+    /// by the kernel's children lists, else in one pass over /proc.
     public static func descendants(of ancestor: Int32) -> [Int32] {
+        if var next = listedChildren(of: ancestor) {
+            var result: [Int32] = []
+            while let pid = next.popLast() {
+                result.append(pid)
+                next += listedChildren(of: pid) ?? []
+            }
+            return result
+        }
         var childrenOf: [Int32: [Int32]] = [:]
         forEachProcess { pid, parent, _ in childrenOf[parent, default: []].append(pid) }
         var result: [Int32] = []
@@ -61,11 +65,62 @@ public enum ProcessTable {
         return result
     }
 
+    /// The children the kernel lists for each thread of `parent`
+    /// (CONFIG_PROC_CHILDREN); nil when it keeps no such list. A process that
+    /// is gone has none ([]).
+    static func listedChildren(of parent: Int32) -> [Int32]? {
+        guard kernelListsChildren else { return nil }
+        guard let dir = opendir("/proc/\(parent)/task") else { return [] }
+        defer { closedir(dir) }
+        var result: [Int32] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while let entry = readdir(dir) {
+            guard let tid = decimal(entry) else { continue }
+            let fd = open("/proc/\(parent)/task/\(tid)/children", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var value: Int32 = 0
+            var digits = false
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { break }
+                for byte in buffer[0..<n] {
+                    if byte >= 48 && byte <= 57 {
+                        value = value &* 10 &+ Int32(byte - 48)
+                        digits = true
+                    } else if digits {
+                        result.append(value)
+                        value = 0
+                        digits = false
+                    }
+                }
+            }
+            if digits { result.append(value) }
+        }
+        return result
+    }
+
     /// How many processes each of `groups` has, in one pass.
     public static func groupSizes(_ groups: Set<Int32>) -> [Int32: Int] {
         var sizes: [Int32: Int] = [:]
         guard !groups.isEmpty else { return sizes }
         forEachProcess { _, _, group in if groups.contains(group) { sizes[group, default: 0] += 1 } }
         return sizes
+    }
+
+    /// Whether this kernel keeps /proc/PID/task/TID/children.
+    private static let kernelListsChildren = access("/proc/thread-self/children", R_OK) == 0
+
+    /// A directory entry named by a positive decimal number (a pid or tid).
+    private static func decimal(_ entry: UnsafeMutablePointer<dirent>) -> Int32? {
+        withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            var value: Int32 = 0
+            for byte in raw {
+                if byte == 0 { break }
+                guard byte >= 48 && byte <= 57, value < 100_000_000 else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value > 0 ? value : nil
+        }
     }
 }

@@ -1,5 +1,6 @@
 // The platform's typed calls: errors as values, descriptors, reaping.
 import Testing
+import Glibc
 import SwiftmanModel
 import SwiftmanPlatform
 
@@ -48,6 +49,27 @@ import SwiftmanPlatform
         try killed.group.send(Signal.kill.rawValue)
         #expect(Children.wait(for: killed.id) == .signaled(Signal.kill.rawValue))
         #expect(Children.wait(for: killed.id) == nil, "reaped once")
+    }
+
+    /// Our children and a child's descendants are found (from the kernel's
+    /// children lists where it keeps them): the orphan sweep at shutdown and
+    /// the signals to a leader that left its group rely on both.
+    @Test func childrenAndDescendantsAreListed() throws {
+        let spawner = Spawner(root: ".", environment: CStringArray(["PATH=/usr/bin:/bin"]))
+        let shell = try spawner.spawn(script: "sleep 30 & sleep 30 & wait", extraEnvironment: [], output: .discard).get()
+        defer {
+            try? shell.group.send(Signal.kill.rawValue)
+            _ = Children.wait(for: shell.id)
+        }
+        #expect(ProcessTable.children(of: ProcessID.current.rawValue).contains(shell.id.rawValue))
+        var descendants: [Int32] = []
+        for _ in 0..<500 where descendants.count < 2 {
+            descendants = ProcessTable.descendants(of: shell.id.rawValue)
+            if descendants.count < 2 { usleep(10_000) }
+        }
+        #expect(descendants.count == 2, "the shell's two sleeps")
+        for pid in descendants { #expect(ProcessID(pid).group == shell.group) }
+        #expect(ProcessTable.children(of: shell.id.rawValue).sorted() == descendants.sorted())
     }
 
     /// A busy port's holder is named by its command line on one line: the
