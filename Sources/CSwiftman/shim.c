@@ -21,6 +21,9 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
 
 /// `flags` plus an empty signal mask and every disposition default (each
 /// call returns 0 or an errno value: the first failure is returned).
@@ -403,3 +406,60 @@ ssize_t sm_send_nonblocking(int fd, const void *bytes, size_t n) {
 }
 
 sm_byte_finder sm_memchr(void) { return memchr; }
+
+int sm_tcp_listeners(int family, int port, sm_tcp_listener *out, int max) {
+    enum { tcp_listen = 10 };   /* TCP_LISTEN in the kernel's tcp_states.h */
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+    } message;
+    memset(&message, 0, sizeof message);
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    message.request.sdiag_family = (unsigned char)family;
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = 1u << tcp_listen;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (sendto(fd, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    long buffer[8192 / sizeof(long)];
+    int count = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            return -e;
+        }
+        int left = (int)n;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buffer; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+            if (h->nlmsg_type == NLMSG_DONE) {
+                close(fd);
+                return count;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *failure = NLMSG_DATA(h);
+                close(fd);
+                return failure->error < 0 ? failure->error : -EIO;
+            }
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+            struct inet_diag_msg *socket_info = NLMSG_DATA(h);
+            if (socket_info->idiag_state != tcp_listen) continue;
+            int local_port = ntohs(socket_info->id.idiag_sport);
+            if (port != 0 && local_port != port) continue;
+            if (count < max) {
+                memcpy(out[count].address, socket_info->id.idiag_src, 16);
+                out[count].port = local_port;
+                out[count].inode = socket_info->idiag_inode;
+            }
+            count++;
+        }
+    }
+}

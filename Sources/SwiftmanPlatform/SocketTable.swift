@@ -1,3 +1,4 @@
+import CSwiftman
 import Glibc
 
 /// A socket's inode number: what the kernel's socket tables (/proc/net/tcp)
@@ -37,8 +38,12 @@ public struct TCPListener: Equatable, Sendable {
     public var acceptsLocalConnections: Bool { address != .other }
 }
 
-/// The kernel's TCP socket tables, /proc/net/tcp and /proc/net/tcp6 (of our
-/// network namespace, which the instances share).
+/// The kernel's TCP listeners (of our network namespace, which the instances
+/// share): asked over NETLINK_SOCK_DIAG, which walks only the kernel's table
+/// of listening sockets; /proc/net/tcp and /proc/net/tcp6 when that is not
+/// available. (Reading /proc/net/tcp walks every bucket of the connection
+/// table: about 4 ms a read on the 2-vCPU, 23 GiB machine of
+/// docs/benchmarks.md, once per instance started and per port check.)
 public enum SocketTable {
     /// The sockets listening on `port` that a connection to 127.0.0.1 or ::1
     /// reaches (loopback and any-address listeners of both families); nil when
@@ -50,10 +55,34 @@ public enum SocketTable {
     /// Every socket listening on `port`, on any address of either family;
     /// nil when neither table can be read (no /proc).
     public static func listeners(port: Int) -> [TCPListener]? {
-        let v4 = try? FileSystem.read("/proc/net/tcp")
-        let v6 = try? FileSystem.read("/proc/net/tcp6")
+        let v4 = diagnosed(ipv6: false, port: port) ?? (try? FileSystem.read("/proc/net/tcp")).map { parse($0, ipv6: false) }
+        let v6 = diagnosed(ipv6: true, port: port) ?? (try? FileSystem.read("/proc/net/tcp6")).map { parse($0, ipv6: true) }
         guard v4 != nil || v6 != nil else { return nil }
-        return (parse(v4 ?? [], ipv6: false) + parse(v6 ?? [], ipv6: true)).filter { $0.port == port }
+        return ((v4 ?? []) + (v6 ?? [])).filter { $0.port == port }
+    }
+
+    /// The listeners of one family on `port` (0: all) from the kernel's socket
+    /// diagnostics; nil when it cannot be asked (no sock_diag in the kernel,
+    /// or a sandbox refuses netlink).
+    public static func diagnosed(ipv6: Bool, port: Int = 0) -> [TCPListener]? {
+        var room = 16
+        while true {
+            var found = [sm_tcp_listener](repeating: sm_tcp_listener(), count: room)
+            let count = Int(sm_tcp_listeners(ipv6 ? AF_INET6 : AF_INET, Int32(port), &found, Int32(room)))
+            guard count >= 0 else { return nil }
+            guard count <= room else {
+                room = count + 16
+                continue
+            }
+            return found[0..<count].map { listener in
+                let bytes = withUnsafeBytes(of: listener.address) { Array($0) }
+                let words = (0..<(ipv6 ? 4 : 1)).map { i in
+                    bytes[4 * i..<4 * i + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                }
+                return TCPListener(ipv6: ipv6, address: classify(words), port: Int(listener.port),
+                                   inode: SocketInode(UInt64(listener.inode)))
+            }
+        }
     }
 
     /// The LISTEN rows of one table's text. A row:

@@ -112,4 +112,22 @@ ssize_t sm_send_nonblocking(int fd, const void *bytes, size_t n);
 typedef void *(*sm_byte_finder)(const void *start, int byte, size_t count);
 sm_byte_finder sm_memchr(void);
 
+/// A TCP socket in the LISTEN state, as the kernel's socket diagnostics
+/// (NETLINK_SOCK_DIAG) report it.
+typedef struct {
+    /// The local address in network byte order (IPv4: the first 4 bytes).
+    unsigned char address[16];
+    int port;
+    unsigned long long inode;
+} sm_tcp_listener;
+
+/// The listening TCP sockets of `family` (AF_INET or AF_INET6) on `port`
+/// (0: every port) in our network namespace, asked of the kernel over
+/// NETLINK_SOCK_DIAG: it walks only its table of listeners, where reading
+/// /proc/net/tcp walks every bucket of the connection table (milliseconds on
+/// a machine with much memory). Fills up to `max` entries; returns how many
+/// there are (more than `max`: call again with room), or -errno (no
+/// sock_diag: the caller falls back to /proc/net/tcp).
+int sm_tcp_listeners(int family, int port, sm_tcp_listener *out, int max);
+
 #endif
