@@ -90,6 +90,12 @@ public final class OutputHistory {
         }
         compact(buffer)
         sequence += 1
+        if buffer.data.capacity == 0 {
+            // Live bytes, a budget of dead ones before compaction, and one
+            // read's run: reserved at once (backed only as written), so the
+            // relay never copies the buffer to grow it.
+            buffer.data.reserveCapacity(min(2 * budget + (1 << 16), 1 << 23))
+        }
         let start = buffer.base + buffer.data.count
         buffer.data.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
         buffer.records.append((sequence, time, start, length, label))

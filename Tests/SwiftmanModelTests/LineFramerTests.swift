@@ -181,6 +181,46 @@ private func output(_ framer: LineFramer) -> String {
         #expect(OutputSink.write(q, to: FileDescriptor(rawValue: fds[1])) == .closed)
     }
 
+    /// A queue that stays near full while bytes leave at the head and arrive
+    /// at the tail (stdout's reader slower than the children) hands out every
+    /// byte once, in order, across its chunks; reserved windows are
+    /// contiguous whatever their size.
+    @Test func aStandingBacklogComesOutInOrder() {
+        let q = OutputQueue(highWater: 300_000)
+        var expected: [UInt8] = []
+        var written: [UInt8] = []
+        var next: UInt8 = 0
+        var state: UInt64 = 12345
+        func random(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for round in 0..<400 {
+            if !q.isFull {
+                let n = [1, 17, 4000, 70_000, 200_000][random(5)]
+                let window = q.window(atLeast: n)
+                #expect(window.count >= n)
+                for i in 0..<n { window[i] = next; expected.append(next); next &+= 1 }
+                q.commit(n)
+            }
+            if round % 3 != 0 {
+                var take = random(150_000)
+                while take > 0 && !q.isEmpty {
+                    let pending = q.pending
+                    #expect(pending.count > 0, "a non-empty queue has bytes at its head")
+                    let n = min(take, pending.count)
+                    written.append(contentsOf: pending[0..<n])
+                    q.consume(n)
+                    take -= n
+                }
+            }
+            #expect(q.count == expected.count - written.count)
+        }
+        #expect(written + q.contents == expected)
+        q.discard()
+        #expect(q.isEmpty && q.pending.count == 0)
+    }
+
     @Test func growsPastItsInitialCapacity() {
         let q = OutputQueue()
         let chunk = [UInt8](repeating: 7, count: 100_000)
