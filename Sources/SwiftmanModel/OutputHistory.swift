@@ -43,7 +43,10 @@ public final class OutputHistory {
     private var buffers: [Buffer] = [Buffer()]
     private var bufferByName: [String: Int] = [:]
     private var sequence: UInt64 = 0
-    /// Each line as it is kept (`logs -f`): its label, bytes (no newline) and time.
+    /// What is kept, as it is kept (`logs -f`): its label, its time and its
+    /// bytes: a run of whole lines relayed together, each ending in a newline,
+    /// or one line without its newline (a line cut by the length limit, a
+    /// system line).
     public var onAppend: ((_ label: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ time: Int) -> Void)?
 
     public init(budget: Int = OutputHistory.defaultBudget) {
@@ -108,19 +111,14 @@ public final class OutputHistory {
     /// A run bigger than the whole budget keeps its newest lines.
     public func appendLines(label: Int, _ bytes: UnsafePointer<UInt8>, _ count: Int, time: Int) {
         guard budget > 0, count > 0 else { return }
+        // A follower gets the whole run, whatever the budget keeps.
+        onAppend?(label, UnsafeBufferPointer(start: bytes, count: count), time)
         var start = 0
         let room = max(0, budget - OutputHistory.lineOverhead)
         if count > room {
             start = count - room
             while start < count && bytes[start - 1] != 10 { start += 1 }
             if start == count { return }
-        }
-        if let onAppend {
-            var lineStart = start
-            for i in start..<count where bytes[i] == 10 {
-                onAppend(label, UnsafeBufferPointer(start: bytes + lineStart, count: i - lineStart), time)
-                lineStart = i + 1
-            }
         }
         keep(label: label, bytes + start, count - start, time: time)
     }

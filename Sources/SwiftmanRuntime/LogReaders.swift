@@ -22,6 +22,16 @@ final class LogReaders: EventSource {
         /// against `followBuffer`.
         var dropped = 0
         var failed = false
+        /// Whether it wants each label's lines (`query.targets`), worked out
+        /// once per label.
+        private var wants: [Int: Bool] = [:]
+
+        func wants(label: Int, history: OutputHistory) -> Bool {
+            if let known = wants[label] { return known }
+            let wanted = history.matches(label: label, targets: query.targets)
+            wants[label] = wanted
+            return wanted
+        }
 
         init(fd: FileDescriptor, query: LogsQuery, history: OutputHistory, width: Int) {
             self.fd = fd
@@ -47,6 +57,7 @@ final class LogReaders: EventSource {
             line.bytes.withUnsafeBufferPointer { render(label: line.label, $0, time: line.time) }
         }
 
+        /// A line, or a run of whole lines (each ending in a newline).
         func render(label: Int, _ bytes: UnsafeBufferPointer<UInt8>, time: Int) {
             framer.clock.update(toMillisecond: time, localOffset: WallTime.localOffset(atSecond:))
             if label == OutputHistory.system {
@@ -112,12 +123,13 @@ final class LogReaders: EventSource {
         }
     }
 
-    /// A line just kept in the history: to every follower that wants it.
+    /// Lines just kept in the history (one, or a run relayed together): to
+    /// every follower that wants them.
     func relayed(label: Int, _ bytes: UnsafeBufferPointer<UInt8>, time: Int) {
-        for reader in readers where !reader.events && reader.query.follow && history.matches(label: label, targets: reader.query.targets) {
+        for reader in readers where !reader.events && reader.query.follow && reader.wants(label: label, history: history) {
             if reader.queue.count > LogReaders.followBuffer {
                 // Too slow: what it has not taken yet goes, and it is told.
-                reader.dropped += 1
+                reader.dropped += LogReaders.lineCount(bytes)
                 continue
             }
             if reader.dropped > 0 {
@@ -126,6 +138,19 @@ final class LogReaders: EventSource {
             }
             reader.render(label: label, bytes, time: time)
         }
+    }
+
+    /// The lines in `bytes`: its newlines, and one more for a last line
+    /// without one.
+    static func lineCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard var at = bytes.baseAddress, !bytes.isEmpty else { return 1 }
+        let end = at + bytes.count
+        var lines = 0
+        while at < end, let newline = ByteSearch.memchr(at, 10, end - at) {
+            lines += 1
+            at = UnsafePointer(newline.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return at < end ? lines + 1 : lines
     }
 
     /// The formation has stopped: what can be sent without waiting is, then

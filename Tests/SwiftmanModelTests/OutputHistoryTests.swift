@@ -55,6 +55,21 @@ import Testing
         #expect(texts(history.lines(targets: ["b"])).last?.hasPrefix("line 199990 ") == true)
     }
 
+    /// A follower (`logs -f`) is handed each read's run of lines whole, even
+    /// when the budget keeps only its end: nothing it asked for is skipped.
+    @Test func aFollowerGetsWholeRunsWhateverTheBudgetKeeps() {
+        let history = OutputHistory(budget: 100)
+        let web = history.addLabel(name: "web.1", typeIndex: 0, stream: "stdout")
+        var handed: [String] = []
+        history.onAppend = { _, bytes, _ in handed.append(String(decoding: bytes, as: UTF8.self)) }
+        let run = (1...20).map { "line \($0)\n" }.joined()
+        var bytes = Array(run.utf8)
+        bytes.withUnsafeMutableBufferPointer { history.appendLines(label: web, $0.baseAddress!, $0.count, time: 0) }
+        #expect(handed == [run])
+        #expect(texts(history.lines()).last == "line 20")
+        #expect(history.lines().count < 20, "the budget keeps only the newest lines")
+    }
+
     @Test func zeroKeepsNothing() {
         let history = OutputHistory(budget: 0)
         let web = history.addLabel(name: "web.1", typeIndex: 0, stream: "stdout")

@@ -1,6 +1,7 @@
 import Testing
 import SwiftmanModel
 import SwiftmanPlatform
+@testable import SwiftmanRuntime
 
 /// The runtime frames with libc's memchr, the model's tests with its own
 /// scan: the two give the same output, byte for byte.
@@ -19,5 +20,18 @@ import SwiftmanPlatform
         }
         #expect(!withLibc.queue.contents.isEmpty)
         #expect(withLibc.queue.contents == withModel.queue.contents)
+    }
+
+    /// A stalled `logs -f` is told how many lines it lost: runs are counted
+    /// by their newlines, and a last line without one counts too.
+    @Test func droppedLinesAreCountedByNewlines() {
+        func count(_ text: String) -> Int {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBufferPointer { LogReaders.lineCount($0) }
+        }
+        #expect(count("a\nb\nc\n") == 3)
+        #expect(count("a\n\nlast") == 3)
+        #expect(count("one") == 1)
+        #expect(count("\n") == 1)
     }
 }
