@@ -85,7 +85,10 @@ final class ChildOutput: EventSource {
     }
 
     func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
-        guard pipes[fd] != nil else { return }
+        // Many pipes can be ready in one wake: once the queue is full the
+        // rest wait for the next (else each would add a read's worth past
+        // the high water: a thousand flooding instances, ~90 MB).
+        guard pipes[fd] != nil, !queue.isFull else { return }
         do throws(Errno) {
             let n = try fd.read(into: readSpace)
             if n > 0 { ingest(fd, n, now: now) } else { closePipe(fd) }
