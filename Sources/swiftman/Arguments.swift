@@ -121,7 +121,9 @@ struct Arguments {
             return values[long] != nil || values[opposite] != nil
         }
         let fromCommandLine = values
-        for option in options where !decided(option.long, in: fromCommandLine) {
+        // Most runs set no SWIFTMAN_ variable: then no option's name is built.
+        let anySet = environment.keys.contains { $0.hasPrefix("SWIFTMAN_") }
+        for option in options where anySet && !decided(option.long, in: fromCommandLine) {
             guard let value = environment[option.environmentName] else { continue }
             if option.optionalValue && !["", "0", "false", "no", "off"].contains(value.lowercased()) {
                 values[option.long] = ["1", "yes", "on"].contains(value.lowercased()) ? "true" : value
@@ -147,12 +149,12 @@ struct Arguments {
     }
 
     /// Parses a command's arguments; with --help prints `help` and returns nil.
-    static func parse(_ args: [String], options: [Option], help: String, environment: [String: String],
+    static func parse(_ args: [String], options: [Option], help: @autoclosure () -> String, environment: [String: String],
                       stopAtFirstPositional: Bool = false) throws(UsageError) -> Arguments? {
         let parsed = try Arguments(args, options: options, environment: environment,
                                    stopAtFirstPositional: stopAtFirstPositional)
         guard !parsed.help else {
-            HelpText.print(help)
+            HelpText.print(help())
             return nil
         }
         return parsed

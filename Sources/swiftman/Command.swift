@@ -12,7 +12,12 @@ struct Command: Sendable {
     let summary: String
     /// The --help text, with its options; nil for a command that has none of
     /// its own (`help NAME` shows the overview; no section in the manual page).
-    let help: String?
+    /// Put together when asked for, not at every start.
+    var help: String? {
+        helpIntro.map { listsOptions && !options.isEmpty ? $0 + "\n\nOptions:\n" + describe(options) : $0 }
+    }
+    private let helpIntro: String?
+    private let listsOptions: Bool
     /// Its options, for parsing, --help, the manual page and the completions.
     let options: [Option]
     /// What its positional arguments are, for the completions.
@@ -31,7 +36,8 @@ struct Command: Sendable {
         self.aliases = aliases
         self.usage = usage
         self.summary = summary
-        self.help = help.map { listsOptions && !options.isEmpty ? $0 + "\n\nOptions:\n" + describe(options) : $0 }
+        self.helpIntro = help
+        self.listsOptions = listsOptions
         self.options = options
         self.positionals = positionals
         self.readsDefaults = readsDefaults
@@ -41,7 +47,7 @@ struct Command: Sendable {
     /// Parses the arguments against the options; nil after printing --help.
     func arguments(_ raw: [String], environment: [String: String],
                    stopAtFirstPositional: Bool = false) throws(UsageError) -> Arguments? {
-        try Arguments.parse(raw, options: options, help: help ?? "", environment: environment,
+        try Arguments.parse(raw, options: options, help: self.help ?? "", environment: environment,
                             stopAtFirstPositional: stopAtFirstPositional)
     }
 
