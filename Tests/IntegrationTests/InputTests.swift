@@ -140,7 +140,11 @@ private extension Swiftman {
                 "\(client.stdout)")
         // Enter sends a carriage return, as a real terminal does.
         client.type("p x\r")
-        try client.waitFor("42")
+        // The next prompt, not just "42": typed earlier, the terminal's echo of "c" can land
+        // between "42" and its newline.
+        try client.waitFor("42, then the prompt") { out in
+            out.range(of: "42").map { out[$0.upperBound...].contains("(Pdb)") } ?? false
+        }
         client.type("c\r")
         try client.waitFor("after the breakpoint: 84")
         // The process ended: so does the session.

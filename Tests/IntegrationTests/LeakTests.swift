@@ -117,6 +117,9 @@ private func settle(_ swiftman: Swiftman, _ seconds: Double = 0.5) {
         let socket = project.path("control.sock")
         let swiftman = try project.start(["--socket", socket])
         try waitForRows(swiftman, "web.1 running", socket: socket) { $0.count == 1 && $0[0].state == "running" }
+        // ps can answer `running` before the start line is read from the pipe: then the first
+        // restart would count that line as its own, and send the next request mid-restart.
+        try swiftman.waitFor("web.1's first start line", timeout: 10) { startCount($0) == 1 }
 
         func restart(times: Int) throws {
             for _ in 0..<times {
