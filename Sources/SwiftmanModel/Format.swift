@@ -48,20 +48,43 @@ public enum Durations {
     /// anything else, negative, or over a year. Every duration option reads
     /// its value here.
     public static func parse(_ text: String) -> Int64? {
-        let units: [(suffix: String, ns: Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        var number = Substring(text)
-        var scale = 1e9
-        for unit in units where text.hasSuffix(unit.suffix) {
-            number = text.dropLast(unit.suffix.count)
-            scale = unit.ns
+        // Bytes, not Characters: no Unicode comparison or float parsing code
+        // runs for `-t 10` (each would map more of the binary at start-up).
+        var digits = Array(text.utf8)
+        var scale: Int64 = 1_000_000_000
+        for (suffix, ns) in [(Array("ms".utf8), Int64(1_000_000)), (Array("s".utf8), 1_000_000_000),
+                             (Array("m".utf8), 60_000_000_000), (Array("h".utf8), 3_600_000_000_000)]
+        where digits.count >= suffix.count && Array(digits.suffix(suffix.count)) == suffix {
+            digits.removeLast(suffix.count)
+            scale = ns
             break
         }
         // Digits and at most one dot: no sign, exponent, inf or nan.
-        guard !number.isEmpty, number != ".", number.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }),
-              number.utf8.filter({ $0 == 0x2E }).count <= 1, let value = Double(number) else { return nil }
-        let ns = value * scale
-        guard ns <= 86_400e9 * 365 else { return nil }
-        return Int64(ns)
+        var whole: Int64 = 0, fraction: Int64 = 0, fractionScale: Int64 = 1
+        var dot = false, any = false
+        for byte in digits {
+            if byte == UInt8(ascii: ".") {
+                guard !dot else { return nil }
+                dot = true
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                any = true
+                if dot {
+                    // Digits past nanoseconds change nothing.
+                    if fractionScale < 1_000_000_000_000 { fraction = fraction * 10 + Int64(byte - 48); fractionScale *= 10 }
+                } else {
+                    whole = whole * 10 + Int64(byte - 48)
+                    guard whole <= 86_400 * 365 * 1000 else { return nil }
+                }
+            } else {
+                return nil
+            }
+        }
+        guard any else { return nil }
+        let (ns, overflow) = whole.multipliedReportingOverflow(by: scale)
+        guard !overflow else { return nil }
+        let total = ns + Int64(Double(fraction) / Double(fractionScale) * Double(scale))
+        guard total <= 86_400_000_000_000 * 365 else { return nil }
+        return total
     }
 
     /// `2m3s`.

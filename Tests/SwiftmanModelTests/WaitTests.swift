@@ -79,7 +79,12 @@ import Testing
         #expect(Durations.parse("2s") == 2 * second)
         #expect(Durations.parse("1.5m") == 90 * second)
         #expect(Durations.parse("1h") == 3600 * second)
-        for bad in ["", "-1", "1e3", "inf", "nan", "s", ".", "1.2.3", "5 s", "2d", "400d"] {
+        #expect(Durations.parse(".25s") == 250_000_000)
+        #expect(Durations.parse("5.") == 5 * second)
+        #expect(Durations.parse("1.0000000001") == second)
+        #expect(Durations.parse("8760h") == 8760 * 3600 * second)
+        for bad in ["", "-1", "1e3", "inf", "nan", "s", ".", "1.2.3", "5 s", "2d", "400d", "8761h", "99999999999999999999",
+                    "٣", "5ｓ", "0x10"] {
             #expect(Durations.parse(bad) == nil, "\(bad)")
         }
     }
