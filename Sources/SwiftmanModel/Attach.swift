@@ -121,7 +121,9 @@ public struct AttachFrameDecoder: Sendable {
 /// without limit (or block).
 public final class ByteRing {
     public let capacity: Int
-    private let storage: UnsafeMutablePointer<UInt8>
+    /// Allocated with the first bytes: an instance that never prints (or a
+    /// child's input nobody types) costs no memory.
+    private var storage: UnsafeMutablePointer<UInt8>?
     private var head = 0
     public private(set) var count = 0
     /// Bytes dropped since creation.
@@ -130,15 +132,19 @@ public final class ByteRing {
     public init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        storage = .allocate(capacity: capacity)
     }
 
-    deinit { storage.deallocate() }
+    deinit { storage?.deallocate() }
 
     public var isEmpty: Bool { count == 0 }
 
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard var src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return }
+        let storage = self.storage ?? {
+            let allocated = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            self.storage = allocated
+            return allocated
+        }()
         var n = bytes.count
         if n >= capacity {
             // Only the newest `capacity` bytes can stay.
@@ -170,7 +176,8 @@ public final class ByteRing {
     /// The oldest bytes that sit contiguously in storage (all of them, or up
     /// to the wrap-around).
     public var readable: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: storage + head, count: min(count, capacity - head))
+        guard let storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: storage + head, count: min(count, capacity - head))
     }
 
     public func consume(_ n: Int) {
@@ -189,6 +196,7 @@ public final class ByteRing {
     public var contents: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count)
+        guard let storage else { return out }
         for i in 0..<count { out.append(storage[(head + i) % capacity]) }
         return out
     }
