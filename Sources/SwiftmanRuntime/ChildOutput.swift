@@ -81,14 +81,31 @@ final class ChildOutput: EventSource {
         // Backpressure: while the queue is full the children are not read, so
         // they block in write(2) instead of us buffering without limit.
         guard !queue.isFull else { return }
-        for fd in pipes.keys { set.watch(fd, events: .readable) }
+        // Pipes passed over last time come first (the loop handles in this
+        // order), so a flooding child cannot starve the others.
+        for fd in passedOver { set.watch(fd, events: .readable) }
+        for fd in pipes.keys where !passedOverSet.contains(fd) { set.watch(fd, events: .readable) }
+    }
+
+    /// Ready pipes left unread because the queue filled first, oldest first.
+    private var passedOver: [FileDescriptor] = []
+    private var passedOverSet: Set<FileDescriptor> = []
+
+    private func passOver(_ fd: FileDescriptor) {
+        if passedOverSet.insert(fd).inserted { passedOver.append(fd) }
+    }
+
+    private func served(_ fd: FileDescriptor) {
+        if passedOverSet.remove(fd) != nil { passedOver.removeAll { $0 == fd } }
     }
 
     func handle(fd: FileDescriptor, events: PollEvents, now: Int64) {
+        guard pipes[fd] != nil else { return }
         // Many pipes can be ready in one wake: once the queue is full the
-        // rest wait for the next (else each would add a read's worth past
-        // the high water: a thousand flooding instances, ~90 MB).
-        guard pipes[fd] != nil, !queue.isFull else { return }
+        // rest wait for the next, first in line (else each would add a read's
+        // worth past the high water: a thousand flooding instances, ~90 MB).
+        guard !queue.isFull else { return passOver(fd) }
+        served(fd)
         do throws(Errno) {
             let n = try fd.read(into: readSpace)
             if n > 0 { ingest(fd, n, now: now) } else { closePipe(fd) }
@@ -144,6 +161,7 @@ final class ChildOutput: EventSource {
     }
 
     private func closePipe(_ fd: FileDescriptor) {
+        served(fd)
         lineWatches[fd] = nil
         framer.close(stream: Int(fd.rawValue))
         pipes[fd] = nil

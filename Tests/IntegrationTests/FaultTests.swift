@@ -268,6 +268,28 @@ private func brokenFloodLines(_ output: String, text: String, names: [String]) -
         project.expectNothingLeft()
     }
 
+    /// With stdout backed up the queue is full at every wake, and only some of
+    /// the ready pipes fit before it is full again: the ones passed over must
+    /// come first next time, or the first flooder in line starves the others.
+    @Test func aBackedUpStdoutStillServesEveryFlooder() throws {
+        let project = try Project(procfile: "web: exec yes line-of-some-text\n")
+        let (swiftman, consumer) = try project.startIntoFIFO(["-m", "web=3"])
+        #expect(eventually(timeout: 20) { project.processes(named: "yes").count == 3 })
+        // Fill the queue, then read slowly: every wake now takes a read or two.
+        usleep(500_000)
+        let begin = now()
+        while now() - begin < 3 { consumer.readSome(65536); usleep(20_000) }
+        let skip = min(consumer.bytes.count, 2 << 20)   // the backlog from before
+        let later = String(decoding: consumer.bytes[skip...], as: UTF8.self)
+        for name in ["web.1", "web.2", "web.3"] {
+            #expect(later.contains("\n\(name) "), "\(name)'s lines stopped: \(later.suffix(300))")
+        }
+        swiftman.signal(SIGTERM)
+        #expect(consumer.readToEOF(timeout: 30))
+        #expect(try swiftman.wait(timeout: 15) == 0)
+        project.expectNothingLeft()
+    }
+
     /// The test reads 4 KiB every 50 ms for 5 s from a flooding formation: swiftman
     /// must stop reading the children (backpressure) rather than buffer without
     /// bound or drop lines, keep every line whole, and still stop at once on SIGTERM.
