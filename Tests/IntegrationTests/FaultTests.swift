@@ -278,7 +278,12 @@ private func brokenFloodLines(_ output: String, text: String, names: [String]) -
         // Fill the queue, then read slowly: every wake now takes a read or two.
         usleep(500_000)
         let begin = now()
-        while now() - begin < 3 { consumer.readSome(65536); usleep(20_000) }
+        // At least 3 s, and until 2 MiB past the backlog have come (a loaded machine
+        // reads less per second), at most 60 s.
+        while (now() - begin < 3 || consumer.bytes.count < 4 << 20) && now() - begin < 60 {
+            consumer.readSome(65536)
+            usleep(20_000)
+        }
         let skip = min(consumer.bytes.count, 2 << 20)   // the backlog from before
         let later = String(decoding: consumer.bytes[skip...], as: UTF8.self)
         for name in ["web.1", "web.2", "web.3"] {
