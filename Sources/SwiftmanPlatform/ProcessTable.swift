@@ -44,23 +44,21 @@ public enum ProcessTable {
     }
 
     /// Every process descended from `ancestor` (children, their children…):
-    /// by the kernel's children lists, else in one pass over /proc.
+    /// by the kernel's children lists, else from one pass over /proc.
     public static func descendants(of ancestor: Int32) -> [Int32] {
-        if var next = listedChildren(of: ancestor) {
-            var result: [Int32] = []
-            while let pid = next.popLast() {
-                result.append(pid)
-                next += listedChildren(of: pid) ?? []
-            }
-            return result
+        let childrenOf: (Int32) -> [Int32]
+        if kernelListsChildren {
+            childrenOf = { listedChildren(of: $0) ?? [] }
+        } else {
+            var table: [Int32: [Int32]] = [:]
+            forEachProcess { pid, parent, _ in table[parent, default: []].append(pid) }
+            childrenOf = { table[$0] ?? [] }
         }
-        var childrenOf: [Int32: [Int32]] = [:]
-        forEachProcess { pid, parent, _ in childrenOf[parent, default: []].append(pid) }
         var result: [Int32] = []
-        var next = childrenOf[ancestor] ?? []
+        var next = childrenOf(ancestor)
         while let pid = next.popLast() {
             result.append(pid)
-            next += childrenOf[pid] ?? []
+            next += childrenOf(pid)
         }
         return result
     }

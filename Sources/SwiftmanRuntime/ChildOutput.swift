@@ -83,6 +83,10 @@ final class ChildOutput: EventSource {
         guard !queue.isFull else { return }
         // Pipes passed over last time come first (the loop handles in this
         // order), so a flooding child cannot starve the others.
+        if passedOver.isEmpty {
+            for fd in pipes.keys { set.watch(fd, events: .readable) }
+            return
+        }
         for fd in passedOver { set.watch(fd, events: .readable) }
         for fd in pipes.keys where !passedOverSet.contains(fd) { set.watch(fd, events: .readable) }
     }
