@@ -40,9 +40,20 @@ final class LogReaders: EventSource {
             style.prefix = query.prefix
             framer = LineFramer(queue: queue, style: style)
             framer.reserveWidth(width)
-            for label in history.labels {
+            learn(history.labels)
+        }
+
+        /// Labels the framer has, in the history's order (ids match).
+        private var known = 0
+
+        /// Takes the history's labels it does not have yet: instances that
+        /// `scale` added after this reader connected.
+        func learn(_ labels: [OutputHistory.Label]) {
+            while known < labels.count {
+                let label = labels[known]
                 let id = framer.addLabel(name: label.name, typeIndex: label.typeIndex, stream: label.stream)
                 framer.open(stream: id, label: id)
+                known += 1
             }
         }
 
@@ -136,6 +147,7 @@ final class LogReaders: EventSource {
                 reader.framer.event(.notice("logs: \(reader.dropped) lines dropped (this reader did not keep up)"))
                 reader.dropped = 0
             }
+            if label >= 0 { reader.learn(history.labels) }
             reader.render(label: label, bytes, time: time)
         }
     }

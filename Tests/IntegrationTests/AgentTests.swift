@@ -241,6 +241,23 @@ private let webServerAndWorker = """
         project.expectNothingLeft()
     }
 
+    /// A follower gets the lines of instances that `scale` adds after it
+    /// connected, not only of those that ran when it came.
+    @Test func aFollowerSeesInstancesAddedByScale() throws {
+        let project = try Project(procfile: "worker: python3 \(resource("worker.py"))\n")
+        let swiftman = try project.start(["--socket", project.socket])
+        _ = try swiftman.waitFor(linePrefix: "worker up", from: "worker.1")
+        let follower = try project.swiftman(["logs", "-f", "worker", "--socket", project.socket])
+        try follower.waitFor("worker.1")
+        #expect(try project.control(["scale", "worker=2"]).code == 0)
+        _ = try swiftman.waitFor(linePrefix: "worker up", from: "worker.2")
+        try follower.waitFor("worker.2 ")
+        #expect(try project.control(["quit"]).code == 0)
+        #expect(try follower.wait(timeout: 30) == 0)
+        #expect(try swiftman.wait() == 0)
+        project.expectNothingLeft()
+    }
+
     /// A `logs -f` client that never reads does not hold up a flood: the
     /// formation relays it all and quits as usual.
     @Test func aFollowerThatNeverReadsDoesNotSlowTheRelay() throws {
